@@ -1,0 +1,229 @@
+"""The exception tree.
+
+Every error the library raises about a call is a :class:`WxOcrError` carrying
+``errcode`` and ``errmsg``. Server replies are mapped to a subclass through
+:data:`ERRCODE_CLASSES`; unknown codes fall back to :class:`WxOcrError` itself,
+still carrying the number.
+
+Errors raised without a server reply carry a local, negative code that WeChat
+never uses (WeChat's own negative codes are ``-1`` and the cloud ``-60xxxx``):
+
+=========================  ========  ====================================
+constant                   errcode   raised as
+=========================  ========  ====================================
+``ERRCODE_CONNECTION``     -10001    :class:`ConnectionFailed`
+``ERRCODE_TIMEOUT``        -10002    :class:`RequestTimeout`
+``ERRCODE_HTTP_STATUS``    -10003    :class:`HTTPStatusError`
+``ERRCODE_BAD_RESPONSE``   -10004    :class:`BadResponse`
+``ERRCODE_INVALID_INPUT``  -10100    :class:`InvalidInput`
+``ERRCODE_IMAGE_TOO_LARGE`` -10101   :class:`ImageTooLarge`
+``ERRCODE_LOCAL_QUOTA``    -10200    :class:`QuotaExceeded` (local budget)
+=========================  ========  ====================================
+
+Messages are built from the endpoint path and the code, never from a URL, so
+no access_token or appsecret can appear in them.
+"""
+
+from __future__ import annotations
+
+ERRCODE_CONNECTION = -10001
+ERRCODE_TIMEOUT = -10002
+ERRCODE_HTTP_STATUS = -10003
+ERRCODE_BAD_RESPONSE = -10004
+ERRCODE_INVALID_INPUT = -10100
+ERRCODE_IMAGE_TOO_LARGE = -10101
+ERRCODE_LOCAL_QUOTA = -10200
+
+QUOTA_MESSAGE = "not enough market quota"
+
+
+class WxOcrError(Exception):
+    """Base of every error about a call: ``errcode`` and ``errmsg`` as WeChat names them."""
+
+    #: whether the same request may succeed if sent again unchanged
+    retryable: bool = False
+
+    def __init__(self, errcode: int, errmsg: str, *, endpoint: str | None = None) -> None:
+        super().__init__(errcode, errmsg)
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.endpoint = endpoint
+
+    def __str__(self) -> str:
+        where = f" [{self.endpoint}]" if self.endpoint else ""
+        return f"errcode {self.errcode}: {self.errmsg}{where}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(errcode={self.errcode!r}, errmsg={self.errmsg!r}, "
+            f"endpoint={self.endpoint!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.errcode, self.errmsg, self.endpoint, self.__dict__))
+
+
+def _rebuild(
+    cls: type[WxOcrError], errcode: int, errmsg: str, endpoint: str | None, state: dict[str, object]
+) -> WxOcrError:
+    err = cls.__new__(cls)
+    WxOcrError.__init__(err, errcode, errmsg, endpoint=endpoint)
+    err.__dict__.update(state)
+    return err
+
+
+# -- errors WeChat answers with -------------------------------------------------
+
+
+class SystemBusy(WxOcrError):
+    """-1 ``system error``: WeChat is busy; the same request may succeed later."""
+
+    retryable = True
+
+
+class InvalidCredential(WxOcrError):
+    """40001 / 40014 / 42001: the access_token is invalid, superseded or expired."""
+
+
+class CredentialMissing(WxOcrError):
+    """41001 ``access_token missing`` (on Cloud Run: the open-API service is not active)."""
+
+
+class BadAppCredentials(WxOcrError):
+    """40002 / 40013 / 40125 / 41002 / 41004 / 40243 / 50004 / 50007: the appid or
+    appsecret (or the account) cannot be used to get a token; fix the configuration."""
+
+
+class IpNotWhitelisted(WxOcrError):
+    """40164 (and the admin-confirmation codes 89501/89503/89506/89507): this machine's IP
+    is not on the account's API IP whitelist."""
+
+
+class Unauthorized(WxOcrError):
+    """48001 ``api unauthorized`` / 61007 ``api is unauthorized to component``: the account
+    (or third-party platform) lacks the permission for this API."""
+
+
+class RateLimited(WxOcrError):
+    """45011: the per-minute frequency limit was hit; slow down and retry next minute."""
+
+    retryable = True
+
+
+class QuotaExceeded(WxOcrError):
+    """A daily quota is spent: 101003 / 45009 / any "not enough market quota" reply, or
+    the client's own daily budget (errcode ``ERRCODE_LOCAL_QUOTA``)."""
+
+
+class InvalidImageUrl(WxOcrError):
+    """101000: WeChat could not fetch or use ``img_url``."""
+
+
+class CertificateNotFound(WxOcrError):
+    """101001: no card or certificate was found in the image."""
+
+
+class InvalidImageData(WxOcrError):
+    """101002: WeChat could not decode the image (bad data, or too large)."""
+
+
+#: server errcode -> exception class; anything not listed raises plain WxOcrError
+ERRCODE_CLASSES: dict[int, type[WxOcrError]] = {
+    -1: SystemBusy,
+    40001: InvalidCredential,
+    40014: InvalidCredential,
+    42001: InvalidCredential,
+    41001: CredentialMissing,
+    40002: BadAppCredentials,
+    40013: BadAppCredentials,
+    40125: BadAppCredentials,
+    40243: BadAppCredentials,
+    41002: BadAppCredentials,
+    41004: BadAppCredentials,
+    50004: BadAppCredentials,
+    50007: BadAppCredentials,
+    40164: IpNotWhitelisted,
+    89501: IpNotWhitelisted,
+    89503: IpNotWhitelisted,
+    89506: IpNotWhitelisted,
+    89507: IpNotWhitelisted,
+    48001: Unauthorized,
+    61007: Unauthorized,
+    45011: RateLimited,
+    45009: QuotaExceeded,
+    101003: QuotaExceeded,
+    101000: InvalidImageUrl,
+    101001: CertificateNotFound,
+    101002: InvalidImageData,
+}
+
+#: codes meaning "this token is no good": invalidate it, refresh, retry once
+TOKEN_REJECTED_CODES = frozenset({40001, 40014, 42001})
+
+
+def error_from_reply(errcode: int, errmsg: str, endpoint: str | None = None) -> WxOcrError:
+    """The exception for a WeChat error reply (pure; does not raise)."""
+    if QUOTA_MESSAGE in errmsg:
+        return QuotaExceeded(errcode, errmsg, endpoint=endpoint)
+    cls = ERRCODE_CLASSES.get(errcode, WxOcrError)
+    return cls(errcode, errmsg, endpoint=endpoint)
+
+
+# -- errors raised without a server reply ------------------------------------------
+
+
+class TransportError(WxOcrError):
+    """No usable reply: the connection failed, timed out, or the reply was not WeChat's.
+
+    Its ``errcode`` is the subclass's local code (see the module docstring).
+    """
+
+    retryable = True
+    local_errcode: int = ERRCODE_CONNECTION
+
+    def __init__(self, errmsg: str, *, endpoint: str | None = None) -> None:
+        super().__init__(self.local_errcode, errmsg, endpoint=endpoint)
+
+
+class ConnectionFailed(TransportError):
+    """The connection could not be made or was reset (errcode ``ERRCODE_CONNECTION``)."""
+
+    local_errcode = ERRCODE_CONNECTION
+
+
+class RequestTimeout(TransportError):
+    """No reply within the timeout (errcode ``ERRCODE_TIMEOUT``)."""
+
+    local_errcode = ERRCODE_TIMEOUT
+
+
+class HTTPStatusError(TransportError):
+    """An HTTP error status instead of a JSON reply (errcode ``ERRCODE_HTTP_STATUS``)."""
+
+    local_errcode = ERRCODE_HTTP_STATUS
+
+    def __init__(self, status: int, errmsg: str, *, endpoint: str | None = None) -> None:
+        super().__init__(errmsg, endpoint=endpoint)
+        self.status = status
+        self.retryable = status >= 500 or status == 429
+
+
+class BadResponse(TransportError):
+    """A reply that is not WeChat's JSON: an HTML error page, plain text, broken JSON
+    (errcode ``ERRCODE_BAD_RESPONSE``)."""
+
+    local_errcode = ERRCODE_BAD_RESPONSE
+
+
+class InvalidInput(WxOcrError, ValueError):
+    """The call's arguments are wrong (errcode ``ERRCODE_INVALID_INPUT``); nothing was sent."""
+
+    def __init__(self, errmsg: str, *, errcode: int = ERRCODE_INVALID_INPUT) -> None:
+        super().__init__(errcode, errmsg)
+
+
+class ImageTooLarge(InvalidInput):
+    """The image is 2 MB or more, which WeChat refuses (errcode ``ERRCODE_IMAGE_TOO_LARGE``)."""
+
+    def __init__(self, errmsg: str) -> None:
+        super().__init__(errmsg, errcode=ERRCODE_IMAGE_TOO_LARGE)

@@ -1,0 +1,143 @@
+"""Pure request building and reply parsing: no I/O, no aiohttp.
+
+A request is built once per call (the multipart body included) and can be sent
+again unchanged on a retry; the token goes into the URL only at send time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import attrs
+
+from .endpoints import Endpoint
+from .errors import BadResponse, HTTPStatusError, InvalidInput, error_from_reply
+from .images import PreparedImage
+from .models import WireModel
+from .naming import converter
+
+R = TypeVar("R", bound=WireModel)
+
+ImageMode = Literal["photo", "scan"]
+IMAGE_MODES: frozenset[str] = frozenset({"photo", "scan"})
+
+
+@attrs.frozen
+class OcrRequest:
+    """An OCR request minus its token: ``POST {base}/{path}?{query}`` with ``body``."""
+
+    path: str
+    #: encoded query string without the token ("" when there is none)
+    query: str
+    body: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    content_type: str | None
+
+
+def build_ocr_request(
+    endpoint: Endpoint[Any],
+    *,
+    image: PreparedImage | None,
+    img_url: str | None,
+    mode: str | None = None,
+) -> OcrRequest:
+    """Build the request for one OCR call; exactly one of ``image``/``img_url``."""
+    if (image is None) == (img_url is None):
+        raise InvalidInput(
+            "give exactly one of an image (path, bytes or file object) or img_url="
+            + (", not both" if image is not None else "")
+        )
+    params: list[str] = []
+    if mode is not None:
+        if mode not in IMAGE_MODES:
+            raise InvalidInput(f"mode must be 'photo' or 'scan', not {mode!r}")
+        params.append(f"type={mode}")
+    if img_url is not None:
+        check_img_url(img_url)
+        params.append("img_url=" + quote(img_url, safe=""))
+        return OcrRequest(endpoint.path, "&".join(params), b"", None)
+    assert image is not None
+    body, content_type = multipart_body("img", image)
+    return OcrRequest(endpoint.path, "&".join(params), body, content_type)
+
+
+def check_img_url(img_url: object) -> None:
+    """Refuse an ``img_url`` WeChat could never fetch."""
+    if not isinstance(img_url, str) or not img_url.strip():
+        raise InvalidInput("img_url must be a non-empty http(s) URL string")
+    if not img_url.lower().startswith(("http://", "https://")):
+        raise InvalidInput("img_url must start with http:// or https:// (WeChat fetches it)")
+
+
+def multipart_body(field: str, image: PreparedImage) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body with one file part, and its Content-Type."""
+    boundary = os.urandom(16).hex()
+    while boundary.encode() in image.data:  # astronomically rare; keeps the body well formed
+        boundary = os.urandom(16).hex()
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="{image.filename}"\r\n'
+        f"Content-Type: {image.content_type}\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    return b"".join((head, image.data, tail)), f"multipart/form-data; boundary={boundary}"
+
+
+def compose_url(base_url: str, path: str, query: str, token: tuple[str, str] | None) -> str:
+    """The full URL to send. It holds the token: never log or format it."""
+    parts = [query] if query else []
+    if token is not None:
+        parts.append(f"{token[0]}={quote(token[1], safe='')}")
+    return f"{base_url}/{path}?{'&'.join(parts)}" if parts else f"{base_url}/{path}"
+
+
+def decode_reply(status: int, content_type: str, body: bytes, where: str) -> dict[str, Any]:
+    """The JSON object of a successful reply; raises the matching WxOcrError otherwise.
+
+    ``errcode`` may be a number or a numeric string; a missing one means success.
+    """
+    if status >= 400:
+        raise HTTPStatusError(
+            status, f"HTTP {status} instead of a JSON reply ({_describe(content_type, body)})",
+            endpoint=where,
+        )
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadResponse(
+            f"reply is not JSON (HTTP {status}, {_describe(content_type, body)})",
+            endpoint=where,
+        ) from None
+    if not isinstance(payload, dict):
+        raise BadResponse(
+            f"reply is JSON but not an object (HTTP {status})", endpoint=where
+        )
+    raw_code = payload.get("errcode", 0)
+    try:
+        errcode = int(raw_code) if raw_code is not None else 0
+    except (TypeError, ValueError):
+        raise BadResponse(
+            f"reply has a non-numeric errcode {raw_code!r}", endpoint=where
+        ) from None
+    if errcode != 0:
+        raise error_from_reply(errcode, str(payload.get("errmsg", "")), where)
+    return payload
+
+
+def _describe(content_type: str, body: bytes) -> str:
+    kind = "an HTML page" if body.lstrip()[:1] == b"<" else "a body"
+    return f"{kind}, Content-Type {content_type or 'none'!r}, {len(body)} bytes"
+
+
+def structure_result(endpoint: Endpoint[R], payload: dict[str, Any]) -> R:
+    """The typed result of a successful reply (snake_case wire names)."""
+    try:
+        result: R = converter("snake").structure(payload, endpoint.result_type)
+    except Exception as exc:  # cattrs raises many kinds; all mean "not the documented shape"
+        raise BadResponse(
+            f"reply does not have the documented shape: {type(exc).__name__}: {exc}",
+            endpoint=endpoint.path,
+        ) from exc
+    return result

@@ -1,0 +1,123 @@
+"""The HTTP transport: the only module of the client that imports aiohttp.
+
+It maps ``(method, url, body, content type, timeout)`` to ``(status, content
+type, body)`` and turns aiohttp's exceptions into ours, once. aiohttp's own
+exception texts can hold the full URL, and WeChat's URLs hold the access_token,
+so a cause whose text contains a credential is not chained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from .errors import ConnectionFailed, HTTPStatusError, RequestTimeout, TransportError
+
+log = logging.getLogger("wxocr_async.transport")
+
+_CREDENTIAL_MARKERS = ("access_token", "secret", "cloudbase_access_token")
+
+
+@attrs.frozen
+class HttpResponse:
+    status: int
+    content_type: str
+    body: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+
+
+class Transport(Protocol):
+    """What the client needs from HTTP; tests and other stacks can supply their own."""
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes,
+        content_type: str | None,
+        timeout: float | None,
+        where: str,
+    ) -> HttpResponse: ...
+
+    async def close(self) -> None: ...
+
+
+class AiohttpTransport:
+    """Sends requests through one ``aiohttp.ClientSession``.
+
+    A session passed in belongs to the caller and is never closed here; otherwise
+    one is created lazily inside the running loop and closed by :meth:`close`.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession | None = None) -> None:
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this client is closed; create a new one")
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes,
+        content_type: str | None,
+        timeout: float | None,
+        where: str,
+    ) -> HttpResponse:
+        session = self._get_session()
+        headers = {"Content-Type": content_type} if content_type else None
+        try:
+            async with session.request(
+                method,
+                URL(url, encoded=True),
+                data=body if body or method != "GET" else None,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                allow_redirects=False,
+            ) as resp:
+                data = await resp.read()
+                return HttpResponse(resp.status, resp.headers.get("Content-Type", ""), data)
+        except TimeoutError as exc:
+            raise _chain(RequestTimeout(f"no reply within {timeout} s", endpoint=where), exc)
+        except aiohttp.ClientResponseError as exc:  # a caller's session with raise_for_status
+            raise _chain(
+                HTTPStatusError(exc.status, f"HTTP {exc.status} instead of a JSON reply", endpoint=where),
+                exc,
+            )
+        except (aiohttp.ClientConnectionError, ConnectionError) as exc:
+            raise _chain(
+                ConnectionFailed(f"connection failed: {type(exc).__name__}", endpoint=where), exc
+            )
+        except aiohttp.ClientError as exc:
+            raise _chain(
+                TransportError(f"HTTP client error: {type(exc).__name__}", endpoint=where), exc
+            )
+
+    async def close(self) -> None:
+        """Close the session if this transport created it. Safe to call twice."""
+        self._closed = True
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+def _chain(error: TransportError, cause: BaseException) -> TransportError:
+    """Chain ``cause`` unless its text could reveal a credential from the URL."""
+    text = f"{cause!s} {cause!r}"
+    if any(marker in text for marker in _CREDENTIAL_MARKERS):
+        error.__cause__ = None
+        error.__suppress_context__ = True
+    else:
+        error.__cause__ = cause
+    return error
