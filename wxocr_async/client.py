@@ -1,0 +1,339 @@
+"""OcrClient: the public async client."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
+
+from .endpoints import (
+    BANKCARD,
+    BUSINESS_LICENSE,
+    DRIVER_LICENSE,
+    IDCARD,
+    MENU,
+    PLATE_NUMBER,
+    PRINTED_TEXT,
+    VEHICLE_LICENSE,
+    Endpoint,
+)
+from .errors import InvalidCredential, InvalidInput
+from .images import ImageInput, PreparedImage, read_object, read_path
+from .models import (
+    BankCardResult,
+    BusinessLicenseResult,
+    DriverLicenseResult,
+    IdCardResult,
+    MenuResult,
+    PlateNumberResult,
+    PrintedTextResult,
+    VehicleLicenseResult,
+    WireModel,
+)
+from .protocol import (
+    ImageMode,
+    OcrRequest,
+    build_ocr_request,
+    compose_url,
+    decode_reply,
+    structure_result,
+)
+from .token import (
+    AppCredentialSource,
+    Clock,
+    NoTokenSource,
+    StaticTokenSource,
+    TokenEndpoint,
+    TokenSource,
+)
+from .transport import AiohttpTransport, Transport
+
+if TYPE_CHECKING:
+    import aiohttp
+
+log = logging.getLogger("wxocr_async")
+
+R = TypeVar("R", bound=WireModel)
+
+DEFAULT_BASE_URL = "https://api.weixin.qq.com"
+DEFAULT_TIMEOUT = 30.0
+
+
+class NotGiven(enum.Enum):
+    """Marks an argument that was not passed, so that ``None`` can mean "no timeout"."""
+
+    NOT_GIVEN = "NOT_GIVEN"
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven.NOT_GIVEN
+Timeout: TypeAlias = "float | None | NotGiven"
+
+
+class OcrClient:
+    """Async client for WeChat's OCR server API.
+
+    Where the token comes from, in order:
+
+    * ``token=``: a string or an async callable you manage (a central token service,
+      a third-party ``authorizer_access_token``); asked again once if WeChat rejects it;
+    * ``token_source=``: any :class:`~wxocr_async.token.TokenSource`;
+    * ``appid=`` and ``secret=``: fetched from ``cgi-bin/stable_token`` (or
+      ``cgi-bin/token`` with ``token_endpoint="token"``), cached, refreshed early;
+    * none of these: no token at all (WeChat Cloud Run's open-API service, which
+      wants ``base_url="http://api.weixin.qq.com"``).
+
+    ``session``: an ``aiohttp.ClientSession`` of yours, used and never closed; by default
+    the client makes its own inside the running loop and closes it on exit.
+    ``timeout``: seconds for each HTTP request (None: no limit); each method takes
+    ``timeout=`` too.
+    """
+
+    def __init__(
+        self,
+        appid: str | None = None,
+        secret: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        token: str | Callable[[], Awaitable[str]] | None = None,
+        token_source: TokenSource | None = None,
+        token_endpoint: TokenEndpoint = "stable_token",
+        transport: Transport | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise InvalidInput(f"base_url must be an http(s) URL, not {base_url!r}")
+        if timeout is not None and timeout <= 0:
+            raise InvalidInput("timeout must be a positive number of seconds, or None")
+        if session is not None and transport is not None:
+            raise InvalidInput("pass session= or transport=, not both")
+        self.appid = appid
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._tokens = _choose_token_source(
+            appid, secret, token, token_source, token_endpoint, clock
+        )
+        self._transport: Transport = transport or AiohttpTransport(session)
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(appid={self.appid!r}, base_url={self.base_url!r}, "
+            f"token_source={self._tokens!r})"
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release the session (if the client made it) and any token fetch in flight.
+        Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._tokens.close()
+        finally:
+            await self._transport.close()
+
+    # -- the eight endpoints -------------------------------------------------------------
+
+    async def idcard(
+        self,
+        image: ImageInput | None = None,
+        *,
+        img_url: str | None = None,
+        mode: ImageMode | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> IdCardResult:
+        """ID card (身份证), front or back: ``cv/ocr/idcard``. ``mode`` sends the legacy
+        ``type=photo|scan``."""
+        return await self._recognise(IDCARD, image, img_url, mode, timeout)
+
+    async def bankcard(
+        self,
+        image: ImageInput | None = None,
+        *,
+        img_url: str | None = None,
+        mode: ImageMode | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> BankCardResult:
+        """Bank card (银行卡): ``cv/ocr/bankcard``."""
+        return await self._recognise(BANKCARD, image, img_url, mode, timeout)
+
+    async def vehicle_license(
+        self,
+        image: ImageInput | None = None,
+        *,
+        img_url: str | None = None,
+        mode: ImageMode | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> VehicleLicenseResult:
+        """Vehicle licence (行驶证): ``cv/ocr/driving``."""
+        return await self._recognise(VEHICLE_LICENSE, image, img_url, mode, timeout)
+
+    async def driver_license(
+        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> DriverLicenseResult:
+        """Driver licence (驾驶证): ``cv/ocr/drivinglicense``."""
+        return await self._recognise(DRIVER_LICENSE, image, img_url, None, timeout)
+
+    async def business_license(
+        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> BusinessLicenseResult:
+        """Business licence (营业执照): ``cv/ocr/bizlicense``."""
+        return await self._recognise(BUSINESS_LICENSE, image, img_url, None, timeout)
+
+    async def printed_text(
+        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> PrintedTextResult:
+        """Printed text (通用印刷体), line by line: ``cv/ocr/comm``."""
+        return await self._recognise(PRINTED_TEXT, image, img_url, None, timeout)
+
+    async def plate_number(
+        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> PlateNumberResult:
+        """Licence plate (车牌): ``cv/ocr/platenum``."""
+        return await self._recognise(PLATE_NUMBER, image, img_url, None, timeout)
+
+    async def menu(
+        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> MenuResult:
+        """Menu (菜单): ``cv/ocr/menu``; ``content`` decoded into typed menu items."""
+        return await self._recognise(MENU, image, img_url, None, timeout)
+
+    # -- the machinery ------------------------------------------------------------------
+
+    async def _recognise(
+        self,
+        endpoint: Endpoint[R],
+        image: ImageInput | None,
+        img_url: str | None,
+        mode: ImageMode | None,
+        timeout: Timeout,
+    ) -> R:
+        payload = await self.request_ocr(
+            endpoint, image=image, img_url=img_url, mode=mode, timeout=timeout
+        )
+        return structure_result(endpoint, payload)
+
+    async def request_ocr(
+        self,
+        endpoint: Endpoint[Any],
+        *,
+        image: ImageInput | PreparedImage | None = None,
+        img_url: str | None = None,
+        mode: str | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> dict[str, Any]:
+        """One OCR call returning WeChat's decoded JSON reply (errors raised)."""
+        if (image is None) == (img_url is None):
+            raise InvalidInput(
+                "give exactly one of an image (path, bytes or file object) or img_url="
+                + (", not both" if image is not None else "")
+            )
+        prepared = await _prepare(image) if image is not None else None
+        request = build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
+        return await self._send_ocr(request, self._resolve(timeout))
+
+    async def _send_ocr(self, request: OcrRequest, timeout: float | None) -> dict[str, Any]:
+        tokens = self._tokens
+        retried = False
+        while True:
+            token = await tokens.get(self._token_http)
+            param = (tokens.query_name, token) if token and tokens.query_name else None
+            url = compose_url(self.base_url, request.path, request.query, param)
+            resp = await self._transport.send(
+                "POST", url, body=request.body, content_type=request.content_type,
+                timeout=timeout, where=request.path,
+            )
+            log.debug("POST %s -> HTTP %d, %d bytes", request.path, resp.status, len(resp.body))
+            try:
+                return decode_reply(resp.status, resp.content_type, resp.body, request.path)
+            except InvalidCredential as exc:
+                if retried or token is None or not await tokens.reject(token):
+                    raise
+                retried = True
+                log.info("%s rejected the token (errcode %d); refreshing and retrying once",
+                         request.path, exc.errcode)
+
+    async def _token_http(
+        self, method: str, path: str, *, query: str, json_body: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        url = compose_url(self.base_url, path, query, None)
+        body = json.dumps(json_body).encode() if json_body is not None else b""
+        resp = await self._transport.send(
+            method, url, body=body,
+            content_type="application/json" if json_body is not None else None,
+            timeout=self.timeout, where=path,
+        )
+        log.debug("%s %s -> HTTP %d", method, path, resp.status)
+        return decode_reply(resp.status, resp.content_type, resp.body, path)
+
+    def _resolve(self, timeout: Timeout) -> float | None:
+        if timeout is NOT_GIVEN:
+            return self.timeout
+        if timeout is not None and timeout <= 0:
+            raise InvalidInput("timeout must be a positive number of seconds, or None")
+        return timeout
+
+
+async def _prepare(image: ImageInput | PreparedImage) -> PreparedImage:
+    if isinstance(image, PreparedImage):
+        return image
+    prepared = read_object(image)
+    if prepared is None:  # a path: read it off the event loop
+        prepared = await asyncio.to_thread(read_path, image)  # type: ignore[arg-type]
+    return prepared
+
+
+def _choose_token_source(
+    appid: str | None,
+    secret: str | None,
+    token: str | Callable[[], Awaitable[str]] | None,
+    token_source: TokenSource | None,
+    token_endpoint: TokenEndpoint,
+    clock: Clock,
+) -> TokenSource:
+    given = [name for name, v in (("token", token), ("token_source", token_source)) if v]
+    if len(given) > 1 or (given and secret):
+        raise InvalidInput("pass only one of token=, token_source= or appid=/secret=")
+    if token is not None:
+        if not (callable(token) or (isinstance(token, str) and token)):
+            raise InvalidInput("token must be a non-empty string or an async callable")
+        return StaticTokenSource(token)
+    if token_source is not None:
+        return token_source
+    if secret:
+        if not appid:
+            raise InvalidInput("secret= needs appid= too")
+        return AppCredentialSource(appid, secret, endpoint=token_endpoint, clock=clock)
+    if appid:
+        raise InvalidInput(
+            "appid= needs secret= (or pass token=; pass neither for Cloud Run's open-API service)"
+        )
+    return NoTokenSource()

@@ -1,0 +1,423 @@
+"""WeChatEmulator: an aiohttp.web application that behaves like api.weixin.qq.com.
+
+It serves ``cgi-bin/token``, ``cgi-bin/stable_token`` and the eight ``cv/ocr/*``
+endpoints with the documented reply shapes and error codes, issues tokens that
+expire, enforces the 2 MB image limit, fetches ``img_url`` as WeChat does, and
+takes scripted faults. Its counters tell tests what reached it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import json
+import logging
+import math
+import secrets
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+import attrs
+from aiohttp import web
+
+from ..images import MAX_IMAGE_BYTES, sniff_image_type
+from .faults import Fault
+from .pictures import sample_image
+from .replies import DEFAULT_REPLIES, ERRMSGS, SAMPLE_REPLIES, Reply
+
+log = logging.getLogger("wxocr_async.emulator")
+
+DEFAULT_APPID = "wx0123456789emulat"
+DEFAULT_SECRET = "emulator-appsecret-0123456789abcd"
+OCR_NAMES = tuple(DEFAULT_REPLIES)
+#: keys for fault queues besides the OCR endpoint names
+TOKEN_KEYS = ("token", "stable_token")
+ANY_OCR = "*"
+
+
+@attrs.define
+class EmulatorStats:
+    """What reached the emulator."""
+
+    #: requests to cgi-bin/token and cgi-bin/stable_token (answered or not)
+    token_requests: int = 0
+    stable_token_requests: int = 0
+    #: tokens newly issued (a stable_token call that hands back the current one issues none)
+    tokens_issued: int = 0
+    #: OCR requests received, per endpoint name, whatever their outcome
+    ocr_calls: Counter[str] = attrs.field(factory=Counter)
+    #: OCR requests answered with a recognition result
+    ocr_results: Counter[str] = attrs.field(factory=Counter)
+    #: OCR requests refused for their token: missing, unknown/revoked, expired
+    missing_tokens: int = 0
+    invalid_tokens: int = 0
+    expired_tokens: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    @property
+    def token_fetches(self) -> int:
+        """Requests to either token endpoint."""
+        return self.token_requests + self.stable_token_requests
+
+    @property
+    def total_ocr_calls(self) -> int:
+        return sum(self.ocr_calls.values())
+
+
+class WeChatEmulator:
+    """A local stand-in for api.weixin.qq.com.
+
+    >>> async with WeChatEmulator() as emu:
+    ...     async with OcrClient(emu.appid, emu.secret, base_url=emu.base_url) as ocr:
+    ...         await ocr.idcard(sample_image("idcard_front.png"))
+
+    ``token_lifetime``: seconds a token lives; ``token_grace``: seconds an old token stays
+    valid after a new one is issued (WeChat: 300); ``clock``: the time source for expiry
+    (inject a manual clock to test expiry without waiting); ``require_token=False``
+    emulates Cloud Run's open-API service; ``daily_quota``: OCR calls per endpoint before
+    101003; ``ip_whitelist``: client IPs allowed to fetch tokens (else 40164).
+    """
+
+    def __init__(
+        self,
+        *,
+        appid: str = DEFAULT_APPID,
+        secret: str = DEFAULT_SECRET,
+        token_lifetime: float = 7200,
+        token_grace: float = 300,
+        clock: Callable[[], float] = time.monotonic,
+        require_token: bool = True,
+        cloudbase_tokens: tuple[str, ...] = (),
+        daily_quota: int | None = None,
+        ip_whitelist: frozenset[str] | None = None,
+        latency: float = 0.0,
+    ) -> None:
+        self.appid = appid
+        self.secret = secret
+        self.token_lifetime = token_lifetime
+        self.token_grace = token_grace
+        self.clock = clock
+        self.require_token = require_token
+        self.cloudbase_tokens = set(cloudbase_tokens)
+        self.daily_quota = daily_quota
+        self.ip_whitelist = ip_whitelist
+        #: seconds every OCR reply is delayed by (server-side latency)
+        self.latency = latency
+        self.stats = EmulatorStats()
+        #: endpoint name -> reply for images with no reply of their own
+        self.replies: dict[str, Reply] = {k: copy.deepcopy(v) for k, v in DEFAULT_REPLIES.items()}
+        self._by_image: dict[str, Reply] = {}
+        for name, reply in SAMPLE_REPLIES.items():
+            self.recognise(sample_image(name).read_bytes(), reply)
+        self._faults: dict[str, deque[Fault]] = {}
+        self._hosted: dict[str, tuple[bytes, str]] = {}
+        self._valid_tokens: dict[str, float] = {}
+        self._current: dict[str, str] = {}  # "token"/"stable_token" -> newest value
+        self._quota_used: Counter[str] = Counter()
+        self._runner: web.AppRunner | None = None
+        self._fetcher: aiohttp.ClientSession | None = None
+        self.base_url = ""
+        self.app = self._make_app()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(appid={self.appid!r}, base_url={self.base_url!r})"
+
+    # -- scripting -------------------------------------------------------------------
+
+    def recognise(self, image: bytes, reply: Mapping[str, Any]) -> None:
+        """Answer ``reply`` whenever exactly these image bytes are sent (or fetched)."""
+        self._by_image[hashlib.sha256(image).hexdigest()] = dict(reply)
+
+    def set_reply(self, endpoint: str, reply: Mapping[str, Any]) -> None:
+        """The reply ``endpoint`` gives for any image without a reply of its own."""
+        if endpoint not in self.replies:
+            raise KeyError(f"unknown OCR endpoint {endpoint!r}; one of {', '.join(OCR_NAMES)}")
+        self.replies[endpoint] = dict(reply)
+
+    def push_faults(self, key: str, *faults: Fault) -> None:
+        """Queue faults for the next requests to ``key``: an OCR endpoint name
+        (``"idcard"``), ``"*"`` for any OCR endpoint, ``"token"`` or ``"stable_token"``."""
+        if key not in OCR_NAMES and key not in TOKEN_KEYS and key != ANY_OCR:
+            raise KeyError(f"unknown fault key {key!r}")
+        self._faults.setdefault(key, deque()).extend(faults)
+
+    def pending_faults(self, key: str) -> int:
+        """How many queued faults ``key`` has not consumed yet."""
+        return len(self._faults.get(key, ()))
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every token issued so far (as a refresh elsewhere would)."""
+        self._valid_tokens.clear()
+        self._current.clear()
+
+    def host(self, data: bytes, name: str = "image.png", content_type: str = "image/png") -> str:
+        """Serve ``data`` from the emulator and return its URL (for ``img_url`` calls)."""
+        key = hashlib.sha256(data).hexdigest()[:16]
+        self._hosted[f"{key}/{name}"] = (data, content_type)
+        return f"{self.base_url}/_emulator/files/{key}/{name}"
+
+    def sample_url(self, name: str) -> str:
+        """The URL the emulator serves a shipped sample image at."""
+        sample_image(name)  # raises if there is none
+        return f"{self.base_url}/_emulator/samples/{name}"
+
+    def is_valid_token(self, value: str) -> bool:
+        expires = self._valid_tokens.get(value)
+        return expires is not None and self.clock() < expires
+
+    def reset_quota(self) -> None:
+        """Start a new day for ``daily_quota``."""
+        self._quota_used.clear()
+
+    # -- running -----------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0: any free port); returns the base URL."""
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = self._runner.addresses
+        bound_port = sockets[0][1]
+        self.base_url = f"http://{host}:{bound_port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._fetcher is not None:
+            await self._fetcher.close()
+            self._fetcher = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    # -- the application ------------------------------------------------------------------
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_route("*", "/cgi-bin/token", self._token)
+        app.router.add_route("*", "/cgi-bin/stable_token", self._stable_token)
+        app.router.add_route("*", "/cv/ocr/{name}", self._ocr)
+        app.router.add_get("/_emulator/samples/{name}", self._sample)
+        app.router.add_get("/_emulator/files/{key}/{name}", self._hosted_file)
+        return app
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def _issue(self, kind: str) -> tuple[str, float]:
+        now = self.clock()
+        old = self._current.get(kind)
+        if old is not None and old in self._valid_tokens:
+            # WeChat keeps the previous token usable for a while after issuing a new one
+            self._valid_tokens[old] = min(self._valid_tokens[old], now + self.token_grace)
+        value = secrets.token_urlsafe(48)
+        self._valid_tokens[value] = now + self.token_lifetime
+        self._current[kind] = value
+        self.stats.tokens_issued += 1
+        return value, self.token_lifetime
+
+    def _credential_error(self, request: web.Request, appid: Any, secret: Any) -> Reply | None:
+        if self.ip_whitelist is not None and request.remote not in self.ip_whitelist:
+            return _error(40164, f"invalid ip {request.remote}, not in whitelist")
+        if not appid:
+            return _error(41002)
+        if appid != self.appid:
+            return _error(40013)
+        if not secret:
+            return _error(41004)
+        if secret != self.secret:
+            return _error(40125)
+        return None
+
+    async def _token(self, request: web.Request) -> web.Response:
+        self.stats.token_requests += 1
+        fault = self._next_fault("token")
+        if fault is not None and (resp := await self._apply(fault)) is not None:
+            return resp
+        q = request.query
+        if q.get("grant_type") != "client_credential":
+            return _json(_error(40002))
+        err = self._credential_error(request, q.get("appid"), q.get("secret"))
+        if err is not None:
+            return _json(err)
+        value, lifetime = self._issue("token")
+        return _json({"access_token": value, "expires_in": int(lifetime)})
+
+    async def _stable_token(self, request: web.Request) -> web.Response:
+        self.stats.stable_token_requests += 1
+        fault = self._next_fault("stable_token")
+        if fault is not None and (resp := await self._apply(fault)) is not None:
+            return resp
+        if request.method != "POST":
+            return _json(_error(43002))
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return _json(_error(-1))
+        if not isinstance(body, dict) or body.get("grant_type") != "client_credential":
+            return _json(_error(40002))
+        err = self._credential_error(request, body.get("appid"), body.get("secret"))
+        if err is not None:
+            return _json(err)
+        current = self._current.get("stable_token")
+        now = self.clock()
+        remaining = self._valid_tokens.get(current, now) - now if current else 0.0
+        early = min(self.token_grace, self.token_lifetime / 4)
+        if body.get("force_refresh") is True or remaining <= early:
+            value, lifetime = self._issue("stable_token")
+            return _json({"access_token": value, "expires_in": int(lifetime)})
+        assert current is not None
+        return _json({"access_token": current, "expires_in": math.floor(remaining)})
+
+    def _token_error(self, query: Mapping[str, str]) -> Reply | None:
+        if not self.require_token:
+            return None
+        value = query.get("access_token")
+        if value is None:
+            cloudbase = query.get("cloudbase_access_token")
+            if cloudbase is not None:
+                return None if cloudbase in self.cloudbase_tokens else _error(40001)
+            self.stats.missing_tokens += 1
+            return _error(41001)
+        expires = self._valid_tokens.get(value)
+        if expires is None:
+            self.stats.invalid_tokens += 1
+            return _error(40001)
+        if self.clock() >= expires:
+            self.stats.expired_tokens += 1
+            return _error(42001)
+        return None
+
+    # -- OCR ------------------------------------------------------------------------------
+
+    async def _ocr(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in self.replies:
+            return web.Response(status=404, text="404 Not Found")
+        stats = self.stats
+        stats.ocr_calls[name] += 1
+        stats.in_flight += 1
+        stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        try:
+            fault = self._next_fault(name) or self._next_fault(ANY_OCR)
+            if fault is not None and (resp := await self._apply(fault, request)) is not None:
+                return resp
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            if request.method != "POST":
+                return _json(_error(43002))
+            err = self._token_error(request.query)
+            if err is not None:
+                return _json(err)
+            image, err = await self._read_image(request)
+            if err is not None:
+                return _json(err)
+            assert image is not None
+            if len(image) >= MAX_IMAGE_BYTES or sniff_image_type(image) is None:
+                return _json(_error(101002))
+            if self.daily_quota is not None:
+                if self._quota_used[name] >= self.daily_quota:
+                    return _json(_error(101003))
+                self._quota_used[name] += 1
+            reply = self._by_image.get(hashlib.sha256(image).hexdigest(), self.replies[name])
+            stats.ocr_results[name] += 1
+            return _json(reply)
+        finally:
+            stats.in_flight -= 1
+
+    async def _read_image(self, request: web.Request) -> tuple[bytes | None, Reply | None]:
+        img_url = request.query.get("img_url")
+        if img_url is not None:
+            return await self._fetch_image(img_url)
+        if request.content_type != "multipart/form-data":
+            await request.read()
+            return None, _error(41005)
+        reader = await request.multipart()
+        image: bytes | None = None
+        while (part := await reader.next()) is not None:
+            if isinstance(part, aiohttp.BodyPartReader) and part.name == "img" and part.filename:
+                image = bytes(await part.read())
+            elif isinstance(part, aiohttp.BodyPartReader):
+                await part.release()
+        if image is None:
+            return None, _error(41005)
+        return image, None
+
+    async def _fetch_image(self, url: str) -> tuple[bytes | None, Reply | None]:
+        if not url.startswith(("http://", "https://")):
+            return None, _error(101000)
+        if self._fetcher is None:
+            self._fetcher = aiohttp.ClientSession()
+        try:
+            async with self._fetcher.get(url, timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                if resp.status != 200:
+                    return None, _error(101000)
+                return await resp.read(), None
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None, _error(101000)
+
+    async def _sample(self, request: web.Request) -> web.Response:
+        try:
+            data = sample_image(request.match_info["name"]).read_bytes()
+        except FileNotFoundError:
+            return web.Response(status=404, text="no such sample")
+        return web.Response(body=data, content_type="image/png")
+
+    async def _hosted_file(self, request: web.Request) -> web.Response:
+        key = f"{request.match_info['key']}/{request.match_info['name']}"
+        if key not in self._hosted:
+            return web.Response(status=404, text="not hosted")
+        data, content_type = self._hosted[key]
+        return web.Response(body=data, content_type=content_type)
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def _next_fault(self, key: str) -> Fault | None:
+        queue = self._faults.get(key)
+        return queue.popleft() if queue else None
+
+    async def _apply(self, fault: Fault, request: web.Request | None = None) -> web.StreamResponse | None:
+        """Carry out ``fault``; a response to send instead, or None to go on normally."""
+        if fault.revoke_tokens:
+            self.revoke_tokens()
+        if fault.hold is not None:
+            await fault.hold.wait()
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.reset:
+            if request is not None and request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)  # never reaches the client: the socket is gone
+        if fault.errcode is not None:
+            return _json(_error(fault.errcode, fault.errmsg))
+        if fault.status is not None:
+            return web.Response(status=fault.status, body=fault.body, content_type=fault.content_type)
+        return None
+
+
+def _error(errcode: int, errmsg: str | None = None) -> Reply:
+    text = errmsg if errmsg is not None else ERRMSGS.get(errcode, "error")
+    if errcode != 0 and " rid: " not in text:
+        text = f"{text} rid: {secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"
+    return {"errcode": errcode, "errmsg": text}
+
+
+def _json(reply: Mapping[str, Any]) -> web.Response:
+    return web.Response(
+        body=json.dumps(reply, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json; encoding=utf-8"},
+    )
