@@ -280,3 +280,30 @@ async def test_legacy_mode_is_sent_as_type(ocr: wx.OcrClient, emulator: WeChatEm
     assert card.type == "Front"
     with pytest.raises(wx.InvalidInput, match="'photo' or 'scan'"):
         await ocr.idcard(IMAGE, mode="color")  # type: ignore[arg-type]
+
+
+async def test_upload_is_one_img_part_with_filename_and_sniffed_type(
+    ocr: wx.OcrClient, emulator: WeChatEmulator, tmp_path: Any
+) -> None:
+    path = tmp_path / "scan.jpeg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 64)  # JPEG magic; content is the server's problem
+    await ocr.bankcard(path)
+    await ocr.bankcard(IMAGE)
+    named, unnamed = emulator.stats.seen
+    assert (named.part_name, named.part_filename, named.part_content_type) == (
+        "img", "scan.jpeg", "image/jpeg"
+    )
+    assert (unnamed.part_filename, unnamed.part_content_type) == ("image.png", "image/png")
+    assert named.method == "POST" and named.content_type == "multipart/form-data"
+    assert "img_url" not in named.query and named.query["access_token"] == "<token>"
+
+
+async def test_img_url_is_percent_encoded_with_an_empty_body(
+    ocr: wx.OcrClient, emulator: WeChatEmulator
+) -> None:
+    url = emulator.host(IMAGE, "a card.png") + "?size=big&x=1"
+    await ocr.idcard(img_url=url, mode="scan")
+    (seen,) = emulator.stats.seen
+    assert seen.query["img_url"] == url  # decoded back to exactly what we sent
+    assert seen.query["type"] == "scan"
+    assert seen.body_length == 0 and seen.part_name is None

@@ -8,7 +8,7 @@ so a cause whose text contains a credential is not chained.
 
 from __future__ import annotations
 
-import asyncio
+import io
 import logging
 from typing import Protocol
 
@@ -21,6 +21,8 @@ from .errors import ConnectionFailed, HTTPStatusError, RequestTimeout, Transport
 log = logging.getLogger("wxocr_async.transport")
 
 _CREDENTIAL_MARKERS = ("access_token", "secret", "cloudbase_access_token")
+#: bodies above this go as a stream so aiohttp writes them in chunks, draining between
+_STREAM_ABOVE = 1024 * 1024
 
 
 @attrs.frozen
@@ -78,11 +80,14 @@ class AiohttpTransport:
     ) -> HttpResponse:
         session = self._get_session()
         headers = {"Content-Type": content_type} if content_type else None
+        data: bytes | io.BytesIO | None = body if body or method != "GET" else None
+        if len(body) > _STREAM_ABOVE:
+            data = io.BytesIO(body)  # a fresh stream per send: a retry re-sends it whole
         try:
             async with session.request(
                 method,
                 URL(url, encoded=True),
-                data=body if body or method != "GET" else None,
+                data=data,
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,

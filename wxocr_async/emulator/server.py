@@ -40,6 +40,22 @@ TOKEN_KEYS = ("token", "stable_token")
 ANY_OCR = "*"
 
 
+@attrs.frozen
+class SeenRequest:
+    """What one OCR request looked like on the wire (token values left out)."""
+
+    endpoint: str
+    method: str
+    #: query parameters, with any token's value replaced by "<token>"
+    query: dict[str, str]
+    content_type: str
+    body_length: int
+    #: the multipart file part, if there was one
+    part_name: str | None = None
+    part_filename: str | None = None
+    part_content_type: str | None = None
+
+
 @attrs.define
 class EmulatorStats:
     """What reached the emulator."""
@@ -59,6 +75,8 @@ class EmulatorStats:
     expired_tokens: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    #: the most recent OCR requests, oldest first
+    seen: deque[SeenRequest] = attrs.field(factory=lambda: deque(maxlen=1000))
 
     @property
     def token_fetches(self) -> int:
@@ -340,19 +358,35 @@ class WeChatEmulator:
             stats.in_flight -= 1
 
     async def _read_image(self, request: web.Request) -> tuple[bytes | None, Reply | None]:
+        name = request.match_info["name"]
+        query = {
+            k: "<token>" if k in ("access_token", "cloudbase_access_token") else v
+            for k, v in request.query.items()
+        }
         img_url = request.query.get("img_url")
-        if img_url is not None:
-            return await self._fetch_image(img_url)
-        if request.content_type != "multipart/form-data":
-            await request.read()
+        if img_url is not None or request.content_type != "multipart/form-data":
+            body = await request.read()
+            self.stats.seen.append(
+                SeenRequest(name, request.method, query, request.content_type, len(body))
+            )
+            if img_url is not None:
+                return await self._fetch_image(img_url)
             return None, _error(41005)
         reader = await request.multipart()
         image: bytes | None = None
+        seen = SeenRequest(name, request.method, query, request.content_type, request.content_length or 0)
         while (part := await reader.next()) is not None:
-            if isinstance(part, aiohttp.BodyPartReader) and part.name == "img" and part.filename:
+            if not isinstance(part, aiohttp.BodyPartReader):
+                continue
+            if part.name == "img" and part.filename and image is None:
                 image = bytes(await part.read())
-            elif isinstance(part, aiohttp.BodyPartReader):
+                seen = attrs.evolve(
+                    seen, part_name=part.name, part_filename=part.filename,
+                    part_content_type=part.headers.get("Content-Type"),
+                )
+            else:
                 await part.release()
+        self.stats.seen.append(seen)
         if image is None:
             return None, _error(41005)
         return image, None

@@ -1,0 +1,136 @@
+"""Bad input gets a clear error before anything is sent."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wxocr_async as wx
+from wxocr_async.emulator import WeChatEmulator, card_png, noise_png
+from wxocr_async.images import check_image, sniff_image_type
+
+IMAGE = card_png("inputs")
+
+
+async def test_neither_image_nor_url(ocr: wx.OcrClient, emulator: WeChatEmulator) -> None:
+    with pytest.raises(ValueError, match="exactly one of"):
+        await ocr.idcard()
+    assert emulator.stats.total_ocr_calls == 0 and emulator.stats.token_fetches == 0
+
+
+async def test_both_image_and_url(ocr: wx.OcrClient, emulator: WeChatEmulator, tmp_path: Path) -> None:
+    missing = tmp_path / "never-read.png"  # refused before the file is even looked at
+    with pytest.raises(wx.InvalidInput, match="not both"):
+        await ocr.bankcard(missing, img_url="https://example.com/a.png")
+    assert emulator.stats.total_ocr_calls == 0
+
+
+async def test_wrong_path(ocr: wx.OcrClient, tmp_path: Path) -> None:
+    with pytest.raises(wx.InvalidInput, match="not found: .*nope.png") as info:
+        await ocr.idcard(tmp_path / "nope.png")
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+    with pytest.raises(wx.InvalidInput, match="is a directory"):
+        await ocr.idcard(tmp_path)
+
+
+async def test_empty_file(ocr: wx.OcrClient, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    with pytest.raises(wx.InvalidInput, match="is empty"):
+        await ocr.idcard(empty)
+    with pytest.raises(wx.InvalidInput, match="image data is empty"):
+        await ocr.idcard(b"")
+
+
+async def test_non_image_file(ocr: wx.OcrClient, tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(wx.InvalidInput, match="not an image WeChat can read"):
+        await ocr.idcard(text)
+
+
+async def test_text_mode_file_object(ocr: wx.OcrClient) -> None:
+    with pytest.raises(wx.InvalidInput, match="binary mode"):
+        await ocr.idcard(io.StringIO("text"))  # type: ignore[arg-type]
+
+
+async def test_wrong_type(ocr: wx.OcrClient) -> None:
+    with pytest.raises(wx.InvalidInput, match="not int"):
+        await ocr.idcard(12)  # type: ignore[arg-type]
+
+
+async def test_two_megabytes_or_more_is_refused_before_sending(
+    ocr: wx.OcrClient, emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    big = noise_png(wx.MAX_IMAGE_BYTES + 10)
+    assert len(big) >= wx.MAX_IMAGE_BYTES
+    path = tmp_path / "big.png"
+    path.write_bytes(big)
+    for image in (big, path):
+        with pytest.raises(wx.ImageTooLarge, match="under 2 MB") as info:
+            await ocr.idcard(image)
+        assert info.value.errcode == wx.errors.ERRCODE_IMAGE_TOO_LARGE
+    just_under = noise_png(wx.MAX_IMAGE_BYTES - 4096)
+    assert len(just_under) < wx.MAX_IMAGE_BYTES
+    assert (await ocr.idcard(just_under)).type == "Front"
+    assert emulator.stats.total_ocr_calls == 1
+
+
+async def test_exactly_two_megabytes_is_refused() -> None:
+    data = b"\x89PNG\r\n\x1a\n" + bytes(wx.MAX_IMAGE_BYTES - 8)
+    with pytest.raises(wx.ImageTooLarge):
+        check_image(data, None, "image data")
+    check_image(data[:-1], None, "image data")
+
+
+async def test_bad_img_url(ocr: wx.OcrClient) -> None:
+    with pytest.raises(wx.InvalidInput, match="http"):
+        await ocr.idcard(img_url="ftp://example.com/a.png")
+    with pytest.raises(wx.InvalidInput, match="non-empty"):
+        await ocr.idcard(img_url="  ")
+
+
+async def test_emulator_refuses_oversized_upload_itself(emulator: WeChatEmulator) -> None:
+    """The emulator enforces the limit too, for clients that do not."""
+    import aiohttp
+
+    big = noise_png(wx.MAX_IMAGE_BYTES + 10)
+
+    async def post() -> Any:
+        form = aiohttp.FormData()
+        form.add_field("img", io.BytesIO(big), filename="big.png", content_type="image/png")
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{emulator.base_url}/cv/ocr/comm", data=form) as resp:
+                return await resp.json(content_type=None)
+
+    assert (await post())["errcode"] == 41001  # no token: refused before the image is read
+    emulator.require_token = False
+    assert (await post())["errcode"] == 101002
+
+
+@pytest.mark.parametrize(
+    ("head", "mime"),
+    [
+        (b"\xff\xd8\xff\xe0", "image/jpeg"),
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"GIF89a", "image/gif"),
+        (b"BM", "image/bmp"),
+        (b"RIFF\0\0\0\0WEBPVP8 ", "image/webp"),
+        (b"II*\x00", "image/tiff"),
+        (b"\0\0\0\x18ftypheic", "image/heic"),
+    ],
+)
+def test_sniffing(head: bytes, mime: str) -> None:
+    sniffed = sniff_image_type(head + b"\0" * 16)
+    assert sniffed is not None and sniffed[0] == mime
+    assert sniff_image_type(b"%PDF-1.4") is None
+
+
+def test_unsafe_filenames_are_replaced() -> None:
+    png = card_png("x")
+    assert check_image(png, 'a"b.png', "x").filename == "image.png"
+    assert check_image(png, "身份证.png", "x").filename == "image.png"
+    assert check_image(png, "/some/dir/front.png", "x").filename == "front.png"
