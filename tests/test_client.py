@@ -13,7 +13,9 @@ IMAGE = card_png("client")
 
 async def test_caller_session_is_used_and_never_closed(emulator: WeChatEmulator) -> None:
     async with aiohttp.ClientSession() as session:
-        async with wx.OcrClient(emulator.appid, emulator.secret, base_url=emulator.base_url, session=session) as ocr:
+        async with wx.OcrClient(
+            emulator.appid, emulator.secret, base_url=emulator.base_url, session=session
+        ) as ocr:
             await ocr.idcard(IMAGE)
         assert not session.closed
         async with session.get(emulator.sample_url("menu.png")) as resp:

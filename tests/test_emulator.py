@@ -36,8 +36,10 @@ async def test_stable_token_hands_back_the_current_token(clock: ManualClock) -> 
 
 async def test_cgi_bin_token_issues_a_new_token_each_time(clock: ManualClock) -> None:
     async with WeChatEmulator(clock=clock) as emu, aiohttp.ClientSession() as s:
-        url = (f"{emu.base_url}/cgi-bin/token?grant_type=client_credential"
-               f"&appid={emu.appid}&secret={emu.secret}")
+        url = (
+            f"{emu.base_url}/cgi-bin/token?grant_type=client_credential"
+            f"&appid={emu.appid}&secret={emu.secret}"
+        )
         a = (await get_json(s, "GET", url))["access_token"]
         b = (await get_json(s, "GET", url))["access_token"]
         assert a != b and emu.stats.tokens_issued == 2
@@ -68,8 +70,10 @@ async def test_token_errors(query: str, errcode: int) -> None:
 
 async def test_expired_token_gets_42001(clock: ManualClock) -> None:
     async with WeChatEmulator(clock=clock, token_lifetime=10) as emu, aiohttp.ClientSession() as s:
-        url = (f"{emu.base_url}/cgi-bin/token?grant_type=client_credential"
-               f"&appid={emu.appid}&secret={emu.secret}")
+        url = (
+            f"{emu.base_url}/cgi-bin/token?grant_type=client_credential"
+            f"&appid={emu.appid}&secret={emu.secret}"
+        )
         token = (await get_json(s, "GET", url))["access_token"]
         clock.advance(10)
         reply = await get_json(
@@ -83,7 +87,10 @@ async def test_faults_are_consumed_in_order_and_per_endpoint() -> None:
         emu.push_faults("comm", Fault.error(-1), Fault.error(45011))
         emu.push_faults("*", Fault.error(48001))
         url = f"{emu.base_url}/cv/ocr/"
-        codes = [(await get_json(s, "POST", url + name))["errcode"] for name in ("comm", "comm", "menu", "comm")]
+        codes = [
+            (await get_json(s, "POST", url + name))["errcode"]
+            for name in ("comm", "comm", "menu", "comm")
+        ]
         assert codes == [-1, 45011, 48001, 41005]  # the last: no image at all
         assert emu.pending_faults("comm") == 0 and emu.stats.ocr_calls["comm"] == 3
         with pytest.raises(KeyError):
@@ -93,7 +100,9 @@ async def test_faults_are_consumed_in_order_and_per_endpoint() -> None:
 async def test_cloudbase_token_and_unknown_endpoint() -> None:
     async with WeChatEmulator(cloudbase_tokens=("cb-1",)) as emu, aiohttp.ClientSession() as s:
         base = f"{emu.base_url}/cv/ocr/"
-        ok = await get_json(s, "POST", base + "idcard?cloudbase_access_token=cb-1&img_url=http://127.0.0.1:9/x")
+        ok = await get_json(
+            s, "POST", base + "idcard?cloudbase_access_token=cb-1&img_url=http://127.0.0.1:9/x"
+        )
         assert ok["errcode"] == 101000  # past the token check; the URL is unreachable
         bad = await get_json(s, "POST", base + "idcard?cloudbase_access_token=cb-2")
         assert bad["errcode"] == 40001

@@ -64,8 +64,12 @@ async def test_every_sample_round_trips_through_the_client(
 async def test_idcard_front(ocr: wx.OcrClient, emulator: WeChatEmulator, how: str) -> None:
     card = await recognise(ocr, emulator, "idcard", load_sample("idcard/front"), how)
     assert card == wx.IdCardResult(
-        type="Front", name="张三", id="123456789012345678", addr="广东省广州市XXX",
-        gender="男", nationality="汉",
+        type="Front",
+        name="张三",
+        id="123456789012345678",
+        addr="广东省广州市XXX",
+        gender="男",
+        nationality="汉",
     )
     assert card.valid_date is None and card.extras == {}
 
@@ -76,7 +80,12 @@ async def test_idcard_front_with_string_errcode(
 ) -> None:
     card = await recognise(ocr, emulator, "idcard", load_sample("idcard/front_string_errcode"), how)
     assert (card.type, card.name, card.id, card.addr, card.gender, card.nationality) == (
-        "Front", "张三", "2345678", "广东省广州市", "男", "汉"
+        "Front",
+        "张三",
+        "2345678",
+        "广东省广州市",
+        "男",
+        "汉",
     )
 
 
@@ -90,12 +99,19 @@ async def test_idcard_back(ocr: wx.OcrClient, emulator: WeChatEmulator, how: str
 async def test_idcard_undocumented_fields_are_typed(
     ocr: wx.OcrClient, emulator: WeChatEmulator
 ) -> None:
-    front = await recognise(ocr, emulator, "idcard", load_sample("idcard/front_undocumented"), "upload")
+    front = await recognise(
+        ocr, emulator, "idcard", load_sample("idcard/front_undocumented"), "upload"
+    )
     assert front.birth == "1994-09-20"
     assert front.card_property == 4 and type(front.card_property) is int
-    back = await recognise(ocr, emulator, "idcard", load_sample("idcard/back_undocumented"), "upload")
+    back = await recognise(
+        ocr, emulator, "idcard", load_sample("idcard/back_undocumented"), "upload"
+    )
     assert (back.type, back.valid_date, back.authority, back.card_property) == (
-        "Back", "20160711-20260711", "洛阳市公安局洞西分局", 4
+        "Back",
+        "20160711-20260711",
+        "洛阳市公安局洞西分局",
+        4,
     )
 
 
@@ -118,7 +134,9 @@ async def test_bankcard_number(ocr: wx.OcrClient, emulator: WeChatEmulator, how:
 async def test_bankcard_id_instead_of_number_fills_number(
     ocr: wx.OcrClient, emulator: WeChatEmulator, how: str
 ) -> None:
-    card = await recognise(ocr, emulator, "bankcard", load_sample("bankcard/id_instead_of_number"), how)
+    card = await recognise(
+        ocr, emulator, "bankcard", load_sample("bankcard/id_instead_of_number"), how
+    )
     assert card.number == "622213XXXXXXXXX"
     assert card.id == "622213XXXXXXXXX"
     assert card.to_dict() == {"id": "622213XXXXXXXXX"}  # as WeChat sent it
@@ -131,10 +149,14 @@ async def test_bankcard_reply_without_errcode_is_success(
     assert card.number == "6217000010012345678"
 
 
-def corners(lt: tuple[int, int], rt: tuple[int, int], rb: tuple[int, int], lb: tuple[int, int]) -> wx.Corners:
+def corners(
+    lt: tuple[int, int], rt: tuple[int, int], rb: tuple[int, int], lb: tuple[int, int]
+) -> wx.Corners:
     return wx.Corners(
-        left_top=wx.Point(x=lt[0], y=lt[1]), right_top=wx.Point(x=rt[0], y=rt[1]),
-        right_bottom=wx.Point(x=rb[0], y=rb[1]), left_bottom=wx.Point(x=lb[0], y=lb[1]),
+        left_top=wx.Point(x=lt[0], y=lt[1]),
+        right_top=wx.Point(x=rt[0], y=rt[1]),
+        right_bottom=wx.Point(x=rb[0], y=rb[1]),
+        left_bottom=wx.Point(x=lb[0], y=lb[1]),
     )
 
 
@@ -142,11 +164,21 @@ def corners(lt: tuple[int, int], rt: tuple[int, int], rb: tuple[int, int], lb: t
 async def test_vehicle_license(ocr: wx.OcrClient, emulator: WeChatEmulator, how: str) -> None:
     lic = await recognise(ocr, emulator, "driving", load_sample("driving/doc_example"), how)
     assert lic == wx.VehicleLicenseResult(
-        plate_num="粤xxxxx", vehicle_type="小型普通客车", owner="东莞市xxxxx机械厂",
-        addr="广东省东莞市xxxxx号", use_character="非营运", model="江淮牌HFCxxxxxxx",
-        vin="LJ166xxxxxxxx51", engine_num="J3xxxxx3", register_date="2018-07-06",
-        issue_date="2018-07-01", plate_num_b="粤xxxxx", record="441xxxxxx3",
-        passengers_num="7人", total_quality="2700kg", prepare_quality="1995kg",
+        plate_num="粤xxxxx",
+        vehicle_type="小型普通客车",
+        owner="东莞市xxxxx机械厂",
+        addr="广东省东莞市xxxxx号",
+        use_character="非营运",
+        model="江淮牌HFCxxxxxxx",
+        vin="LJ166xxxxxxxx51",
+        engine_num="J3xxxxx3",
+        register_date="2018-07-06",
+        issue_date="2018-07-01",
+        plate_num_b="粤xxxxx",
+        record="441xxxxxx3",
+        passengers_num="7人",
+        total_quality="2700kg",
+        prepare_quality="1995kg",
         overall_size="4582x1795x1458mm",
         card_position_front=wx.CardPosition(
             pos=corners((119, 2925), (1435, 2887), (1435, 3793), (119, 3831))
@@ -170,11 +202,20 @@ async def test_vehicle_license_front_only(ocr: wx.OcrClient, emulator: WeChatEmu
 
 @pytest.mark.parametrize("how", ["upload", "img_url"])
 async def test_driver_license(ocr: wx.OcrClient, emulator: WeChatEmulator, how: str) -> None:
-    lic = await recognise(ocr, emulator, "drivinglicense", load_sample("drivinglicense/doc_example"), how)
+    lic = await recognise(
+        ocr, emulator, "drivinglicense", load_sample("drivinglicense/doc_example"), how
+    )
     assert lic == wx.DriverLicenseResult(
-        id_num="660601xxxxxxxx1234", name="张三", sex="男", nationality="中国",
-        address="广东省东莞市xxxxx号", birth_date="1990-12-21", issue_date="2012-12-21",
-        car_class="C1", valid_from="2018-07-06", valid_to="2020-07-01",
+        id_num="660601xxxxxxxx1234",
+        name="张三",
+        sex="男",
+        nationality="中国",
+        address="广东省东莞市xxxxx号",
+        birth_date="1990-12-21",
+        issue_date="2012-12-21",
+        car_class="C1",
+        valid_from="2018-07-06",
+        valid_to="2020-07-01",
         official_seal="xx市公安局公安交通管理局",
     )
 
@@ -183,11 +224,17 @@ async def test_driver_license(ocr: wx.OcrClient, emulator: WeChatEmulator, how: 
 async def test_business_license(ocr: wx.OcrClient, emulator: WeChatEmulator, how: str) -> None:
     lic = await recognise(ocr, emulator, "bizlicense", load_sample("bizlicense/doc_example"), how)
     assert lic == wx.BusinessLicenseResult(
-        reg_num="123123", serial="123123", legal_representative="张三",
-        enterprise_name="XX饮食店", type_of_organization="个人经营", address="XX市XX区XX路XX号",
+        reg_num="123123",
+        serial="123123",
+        legal_representative="张三",
+        enterprise_name="XX饮食店",
+        type_of_organization="个人经营",
+        address="XX市XX区XX路XX号",
         type_of_enterprise="xxx",
         business_scope="中型餐馆(不含凉菜、不含裱花蛋糕,不含生食海产品)。",
-        registered_capital="200万", paid_in_capital="200万", valid_period="2019年1月1日",
+        registered_capital="200万",
+        paid_in_capital="200万",
+        valid_period="2019年1月1日",
         registered_date="2018年1月1日",
         cert_position=wx.CardPosition(pos=corners((155, 191), (725, 157), (743, 512), (164, 525))),
         img_size=wx.ImageSize(w=966, h=728),
@@ -197,7 +244,8 @@ async def test_business_license(ocr: wx.OcrClient, emulator: WeChatEmulator, how
 async def test_business_license_partial(ocr: wx.OcrClient, emulator: WeChatEmulator) -> None:
     lic = await recognise(ocr, emulator, "bizlicense", load_sample("bizlicense/partial"), "upload")
     assert lic == wx.BusinessLicenseResult(
-        reg_num="91440300MA5XXXXXXX", enterprise_name="深圳市某某科技有限公司",
+        reg_num="91440300MA5XXXXXXX",
+        enterprise_name="深圳市某某科技有限公司",
         legal_representative="王五",
     )
 
@@ -208,7 +256,9 @@ async def test_printed_text(ocr: wx.OcrClient, emulator: WeChatEmulator, how: st
     assert text == wx.PrintedTextResult(
         items=[
             wx.TextItem(text="腾讯", pos=corners((575, 519), (744, 519), (744, 532), (573, 532))),
-            wx.TextItem(text="微信团队", pos=corners((670, 516), (762, 517), (762, 532), (670, 531))),
+            wx.TextItem(
+                text="微信团队", pos=corners((670, 516), (762, 517), (762, 532), (670, 531))
+            ),
         ],
         img_size=wx.ImageSize(w=1280, h=720),
     )
@@ -226,7 +276,9 @@ async def test_plate_number(ocr: wx.OcrClient, emulator: WeChatEmulator, how: st
 
 
 @pytest.mark.parametrize("how", ["upload", "img_url"])
-async def test_menu_content_as_json_string(ocr: wx.OcrClient, emulator: WeChatEmulator, how: str) -> None:
+async def test_menu_content_as_json_string(
+    ocr: wx.OcrClient, emulator: WeChatEmulator, how: str
+) -> None:
     menu = await recognise(ocr, emulator, "menu", load_sample("menu/content_string"), how)
     assert menu.content is not None and menu.content.menu_items is not None
     items = menu.content.menu_items
@@ -238,7 +290,9 @@ async def test_menu_content_as_json_string(ocr: wx.OcrClient, emulator: WeChatEm
 
 
 @pytest.mark.parametrize("how", ["upload", "img_url"])
-async def test_menu_content_as_object(ocr: wx.OcrClient, emulator: WeChatEmulator, how: str) -> None:
+async def test_menu_content_as_object(
+    ocr: wx.OcrClient, emulator: WeChatEmulator, how: str
+) -> None:
     menu = await recognise(ocr, emulator, "menu", load_sample("menu/content_object"), how)
     assert menu.content == wx.MenuContent(
         menu_items=[wx.MenuItem(name="酱鸭", price=48.0), wx.MenuItem(name="鸭头", price=5)]
@@ -286,12 +340,16 @@ async def test_upload_is_one_img_part_with_filename_and_sniffed_type(
     ocr: wx.OcrClient, emulator: WeChatEmulator, tmp_path: Any
 ) -> None:
     path = tmp_path / "scan.jpeg"
-    path.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 64)  # JPEG magic; content is the server's problem
+    path.write_bytes(
+        b"\xff\xd8\xff\xe0" + b"\0" * 64
+    )  # JPEG magic; content is the server's problem
     await ocr.bankcard(path)
     await ocr.bankcard(IMAGE)
     named, unnamed = emulator.stats.seen
     assert (named.part_name, named.part_filename, named.part_content_type) == (
-        "img", "scan.jpeg", "image/jpeg"
+        "img",
+        "scan.jpeg",
+        "image/jpeg",
     )
     assert (unnamed.part_filename, unnamed.part_content_type) == ("image.png", "image/png")
     assert named.method == "POST" and named.content_type == "multipart/form-data"

@@ -47,7 +47,9 @@ async def test_server_errors_map_to_classes(
     assert str(errcode) in str(err) and "cv/ocr/idcard" in str(err)
 
 
-async def test_errcode_as_string_error_is_mapped(ocr: wx.OcrClient, emulator: WeChatEmulator) -> None:
+async def test_errcode_as_string_error_is_mapped(
+    ocr: wx.OcrClient, emulator: WeChatEmulator
+) -> None:
     emulator.set_reply("bankcard", {"errcode": "101001", "errmsg": "certificate not found"})
     with pytest.raises(wx.CertificateNotFound) as info:
         await ocr.bankcard(IMAGE)
@@ -70,9 +72,10 @@ async def test_emulator_decides_101002_for_a_fetched_non_image(
 
 
 async def test_emulator_decides_101003_when_its_quota_is_spent(clock: object) -> None:
-    async with WeChatEmulator(daily_quota=2) as emu, wx.OcrClient(
-        emu.appid, emu.secret, base_url=emu.base_url
-    ) as ocr:
+    async with (
+        WeChatEmulator(daily_quota=2) as emu,
+        wx.OcrClient(emu.appid, emu.secret, base_url=emu.base_url) as ocr,
+    ):
         await ocr.plate_number(IMAGE)
         await ocr.plate_number(IMAGE)
         with pytest.raises(wx.QuotaExceeded) as info:
@@ -95,8 +98,10 @@ async def test_http_5xx_with_html_body(ocr: wx.OcrClient, emulator: WeChatEmulat
 async def test_html_page_with_status_200_is_bad_response(
     ocr: wx.OcrClient, emulator: WeChatEmulator
 ) -> None:
-    emulator.push_faults("comm", Fault.not_json(b"<html><body>captive portal</body></html>", "text/html"))
-    with pytest.raises(wx.BadResponse, match="not JSON.*HTML page") as info:
+    emulator.push_faults(
+        "comm", Fault.not_json(b"<html><body>captive portal</body></html>", "text/html")
+    )
+    with pytest.raises(wx.BadResponse, match=r"not JSON.*HTML page") as info:
         await ocr.printed_text(IMAGE)
     assert info.value.errcode == wx.errors.ERRCODE_BAD_RESPONSE
 
@@ -145,7 +150,7 @@ async def test_timeout_per_call_and_client_default(emulator: WeChatEmulator) -> 
         assert info.value.errcode == wx.errors.ERRCODE_TIMEOUT
         assert "0.05" in str(info.value)
     async with wx.OcrClient(emulator.appid, emulator.secret, base_url=emulator.base_url) as ocr:
-        with pytest.raises(wx.RequestTimeout, match="0.02"):
+        with pytest.raises(wx.RequestTimeout, match=r"0\.02"):
             await ocr.idcard(IMAGE, timeout=0.02)  # a per-call override
         release.set()
         assert (await ocr.idcard(IMAGE, timeout=None)).type == "Front"  # None: no limit
@@ -153,8 +158,16 @@ async def test_timeout_per_call_and_client_default(emulator: WeChatEmulator) -> 
 
 async def test_token_endpoint_errors_name_the_cause(emulator: WeChatEmulator) -> None:
     cases = [
-        (wx.OcrClient("wx_wrong", emulator.secret, base_url=emulator.base_url), wx.BadAppCredentials, 40013),
-        (wx.OcrClient(emulator.appid, "wrong", base_url=emulator.base_url), wx.BadAppCredentials, 40125),
+        (
+            wx.OcrClient("wx_wrong", emulator.secret, base_url=emulator.base_url),
+            wx.BadAppCredentials,
+            40013,
+        ),
+        (
+            wx.OcrClient(emulator.appid, "wrong", base_url=emulator.base_url),
+            wx.BadAppCredentials,
+            40125,
+        ),
     ]
     for client, cls, code in cases:
         async with client as ocr:
@@ -164,7 +177,7 @@ async def test_token_endpoint_errors_name_the_cause(emulator: WeChatEmulator) ->
             assert info.value.endpoint == "cgi-bin/stable_token"
     emulator.ip_whitelist = frozenset({"10.0.0.1"})
     async with wx.OcrClient(emulator.appid, emulator.secret, base_url=emulator.base_url) as ocr:
-        with pytest.raises(wx.IpNotWhitelisted, match="127.0.0.1.*not in whitelist"):
+        with pytest.raises(wx.IpNotWhitelisted, match=r"127\.0\.0\.1.*not in whitelist"):
             await ocr.idcard(IMAGE)
     emulator.ip_whitelist = None
     emulator.push_faults("stable_token", Fault.error(-1))

@@ -21,7 +21,9 @@ async def test_neither_image_nor_url(ocr: wx.OcrClient, emulator: WeChatEmulator
     assert emulator.stats.total_ocr_calls == 0 and emulator.stats.token_fetches == 0
 
 
-async def test_both_image_and_url(ocr: wx.OcrClient, emulator: WeChatEmulator, tmp_path: Path) -> None:
+async def test_both_image_and_url(
+    ocr: wx.OcrClient, emulator: WeChatEmulator, tmp_path: Path
+) -> None:
     missing = tmp_path / "never-read.png"  # refused before the file is even looked at
     with pytest.raises(wx.InvalidInput, match="not both"):
         await ocr.bankcard(missing, img_url="https://example.com/a.png")
@@ -29,7 +31,7 @@ async def test_both_image_and_url(ocr: wx.OcrClient, emulator: WeChatEmulator, t
 
 
 async def test_wrong_path(ocr: wx.OcrClient, tmp_path: Path) -> None:
-    with pytest.raises(wx.InvalidInput, match="not found: .*nope.png") as info:
+    with pytest.raises(wx.InvalidInput, match=r"not found: .*nope\.png") as info:
         await ocr.idcard(tmp_path / "nope.png")
     assert isinstance(info.value.__cause__, FileNotFoundError)
     with pytest.raises(wx.InvalidInput, match="is a directory"):
@@ -102,9 +104,9 @@ async def test_emulator_refuses_oversized_upload_itself(emulator: WeChatEmulator
     async def post() -> Any:
         form = aiohttp.FormData()
         form.add_field("img", io.BytesIO(big), filename="big.png", content_type="image/png")
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{emulator.base_url}/cv/ocr/comm", data=form) as resp:
-                return await resp.json(content_type=None)
+        url = f"{emulator.base_url}/cv/ocr/comm"
+        async with aiohttp.ClientSession() as session, session.post(url, data=form) as resp:
+            return await resp.json(content_type=None)
 
     assert (await post())["errcode"] == 41001  # no token: refused before the image is read
     emulator.require_token = False

@@ -10,7 +10,10 @@ import sys
 def test_demo_prints_typed_result_and_both_namings() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "wxocr_async", "demo", "idcard_back.png", "vehicle_license.png"],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout
     assert "typed:  IdCardResult(type='Back', valid_date='20171025-20271025')" in out
     snake = [json.loads(line[7:]) for line in out.splitlines() if line.startswith("snake:")]
@@ -24,6 +27,8 @@ def test_demo_prints_typed_result_and_both_namings() -> None:
 def test_demo_rejects_unknown_sample() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "wxocr_async", "demo", "selfie.png"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2 and "unknown sample 'selfie.png'" in proc.stderr

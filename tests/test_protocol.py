@@ -20,7 +20,9 @@ def test_multipart_body_is_well_formed() -> None:
     boundary = content_type.split("boundary=")[1]
     assert body.startswith(f"--{boundary}\r\n".encode())
     assert b'Content-Disposition: form-data; name="img"; filename="front.png"\r\n' in body
-    assert b"Content-Type: image/png\r\n\r\n" + IMAGE.data + f"\r\n--{boundary}--\r\n".encode() in body
+    assert (
+        b"Content-Type: image/png\r\n\r\n" + IMAGE.data + f"\r\n--{boundary}--\r\n".encode() in body
+    )
 
 
 def test_url_request_has_no_body() -> None:
@@ -31,7 +33,10 @@ def test_url_request_has_no_body() -> None:
 
 def test_compose_url() -> None:
     assert compose_url("http://h", "cv/ocr/menu", "", None) == "http://h/cv/ocr/menu"
-    assert compose_url("http://h", "p", "a=1", ("access_token", "t/+")) == "http://h/p?a=1&access_token=t%2F%2B"
+    assert (
+        compose_url("http://h", "p", "a=1", ("access_token", "t/+"))
+        == "http://h/p?a=1&access_token=t%2F%2B"
+    )
 
 
 @pytest.mark.parametrize("case", all_sample_cases())

@@ -11,8 +11,10 @@ import pytest
 
 import wxocr_async as wx
 from wxocr_async.emulator import Fault, WeChatEmulator, card_png
+from wxocr_async.token import TokenEndpoint
 
 SECRET = "SENTINEL-appsecret-5f1d2c"
+TOKEN_ENDPOINTS: tuple[TokenEndpoint, ...] = ("stable_token", "token")
 IMAGE = card_png("secrets")
 
 
@@ -23,20 +25,31 @@ def text_of(err: BaseException) -> str:
     )
 
 
-async def provoke_everything(emu: WeChatEmulator, caught: list[BaseException], reprs: list[str]) -> None:
+async def provoke_everything(
+    emu: WeChatEmulator, caught: list[BaseException], reprs: list[str]
+) -> None:
     release = asyncio.Event()
-    for endpoint in ("stable_token", "token"):
+    for endpoint in TOKEN_ENDPOINTS:
         async with wx.OcrClient(
-            emu.appid, SECRET, base_url=emu.base_url, token_endpoint=endpoint  # type: ignore[arg-type]
+            emu.appid,
+            SECRET,
+            base_url=emu.base_url,
+            token_endpoint=endpoint,
         ) as ocr:
             reprs.append(repr(ocr))
             reprs.append(repr(ocr._tokens))
             await ocr.idcard(IMAGE)  # a token is now cached and in use
             emu.push_faults(
                 "idcard",
-                Fault.error(-1), Fault.error(101001), Fault.error(48001), Fault.http(502),
-                Fault.not_json(), Fault.connection_reset(), Fault.held(release),
-                Fault.error(40001), Fault.error(40001),
+                Fault.error(-1),
+                Fault.error(101001),
+                Fault.error(48001),
+                Fault.http(502),
+                Fault.not_json(),
+                Fault.connection_reset(),
+                Fault.held(release),
+                Fault.error(40001),
+                Fault.error(40001),
             )
             for _ in range(8):
                 try:
@@ -47,8 +60,10 @@ async def provoke_everything(emu: WeChatEmulator, caught: list[BaseException], r
             release.clear()
     # token endpoint failures, with the secret in the request (body or URL)
     emu.ip_whitelist = frozenset({"10.9.9.9"})
-    for endpoint in ("stable_token", "token"):
-        async with wx.OcrClient(emu.appid, SECRET, base_url=emu.base_url, token_endpoint=endpoint) as ocr:  # type: ignore[arg-type]
+    for endpoint in TOKEN_ENDPOINTS:
+        async with wx.OcrClient(
+            emu.appid, SECRET, base_url=emu.base_url, token_endpoint=endpoint
+        ) as ocr:
             with pytest.raises(wx.IpNotWhitelisted) as info:
                 await ocr.idcard(IMAGE)
             caught.append(info.value)
@@ -62,18 +77,22 @@ async def provoke_everything(emu: WeChatEmulator, caught: list[BaseException], r
             await ocr.idcard(IMAGE)
         caught.append(cinfo.value)
     emu.push_faults("token", Fault.held(release))
-    async with wx.OcrClient(emu.appid, SECRET, base_url=emu.base_url, token_endpoint="token", timeout=0.05) as ocr:
+    async with wx.OcrClient(
+        emu.appid, SECRET, base_url=emu.base_url, token_endpoint="token", timeout=0.05
+    ) as ocr:
         with pytest.raises(wx.RequestTimeout) as tinfo:
             await ocr.idcard(IMAGE)
         caught.append(tinfo.value)
     release.set()
     # a caller's session with raise_for_status: aiohttp's error text holds the whole URL
-    async with aiohttp.ClientSession(raise_for_status=True) as session:
-        async with wx.OcrClient(emu.appid, SECRET, base_url=emu.base_url, session=session) as ocr:
-            emu.push_faults("idcard", Fault.http(503))
-            with pytest.raises(wx.HTTPStatusError) as hinfo:
-                await ocr.idcard(IMAGE)
-            caught.append(hinfo.value)
+    async with (
+        aiohttp.ClientSession(raise_for_status=True) as session,
+        wx.OcrClient(emu.appid, SECRET, base_url=emu.base_url, session=session) as ocr,
+    ):
+        emu.push_faults("idcard", Fault.http(503))
+        with pytest.raises(wx.HTTPStatusError) as hinfo:
+            await ocr.idcard(IMAGE)
+        caught.append(hinfo.value)
     # a caller-supplied token
     token = next(iter(emu._valid_tokens))
     async with wx.OcrClient(token=token, base_url=emu.base_url) as ocr:
@@ -93,12 +112,18 @@ async def test_no_secret_or_token_leaks(caplog: pytest.LogCaptureFixture) -> Non
         tokens = list(emu._valid_tokens)
     assert len(tokens) >= 3 and len(caught) >= 20
     kinds = {type(e) for e in caught}
-    assert {wx.SystemBusy, wx.CertificateNotFound, wx.Unauthorized, wx.HTTPStatusError,
-            wx.BadResponse, wx.ConnectionFailed, wx.RequestTimeout, wx.InvalidCredential,
-            wx.IpNotWhitelisted} <= kinds
-    logs = "\n".join(
-        f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records
-    )
+    assert {
+        wx.SystemBusy,
+        wx.CertificateNotFound,
+        wx.Unauthorized,
+        wx.HTTPStatusError,
+        wx.BadResponse,
+        wx.ConnectionFailed,
+        wx.RequestTimeout,
+        wx.InvalidCredential,
+        wx.IpNotWhitelisted,
+    } <= kinds
+    logs = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     assert any(r.name.startswith("wxocr_async") for r in caplog.records)
     haystack = "\n".join([*map(text_of, caught), *reprs, logs])
     for needle in [SECRET, *tokens]:

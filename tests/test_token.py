@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,10 @@ from .conftest import ManualClock
 IMAGE = card_png("token")
 
 
-def client(emu: WeChatEmulator, clock: ManualClock | None = None, **kw: object) -> wx.OcrClient:
-    return wx.OcrClient(emu.appid, emu.secret, base_url=emu.base_url, clock=clock or ManualClock(), **kw)  # type: ignore[arg-type]
+def client(emu: WeChatEmulator, clock: ManualClock | None = None, **kw: Any) -> wx.OcrClient:
+    return wx.OcrClient(
+        emu.appid, emu.secret, base_url=emu.base_url, clock=clock or ManualClock(), **kw
+    )
 
 
 async def test_token_is_cached_across_calls(emulator: WeChatEmulator) -> None:
@@ -113,9 +116,15 @@ async def test_no_token_mode_sends_none(emulator: WeChatEmulator) -> None:
 def test_margin_and_reply_parsing() -> None:
     assert default_refresh_margin(7200) == 300
     assert default_refresh_margin(345) == 345 / 4
-    token = parse_token_reply({"access_token": "a", "expires_in": 345}, 100.0, default_refresh_margin, "x")
+    token = parse_token_reply(
+        {"access_token": "a", "expires_in": 345}, 100.0, default_refresh_margin, "x"
+    )
     assert token.expires_at == 445 and token.refresh_at == 445 - 345 / 4
-    for bad in ({"expires_in": 7200}, {"access_token": "a"}, {"access_token": "a", "expires_in": 0}):
+    for bad in (
+        {"expires_in": 7200},
+        {"access_token": "a"},
+        {"access_token": "a", "expires_in": 0},
+    ):
         with pytest.raises(wx.BadResponse):
             parse_token_reply(bad, 0.0, default_refresh_margin, "x")
 

@@ -56,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     p_demo = sub.add_parser("demo", help="recognise the shipped sample images via the emulator")
     p_demo.add_argument(
-        "samples", nargs="*", metavar="SAMPLE",
+        "samples",
+        nargs="*",
+        metavar="SAMPLE",
         help=f"sample image names (default: all): {', '.join(SAMPLE_REPLIES)}",
     )
     p_emu = sub.add_parser("emulator", help="run the WeChat emulator")

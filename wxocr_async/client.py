@@ -6,6 +6,7 @@ import asyncio
 import enum
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -74,7 +75,7 @@ class NotGiven(enum.Enum):
 
 
 NOT_GIVEN = NotGiven.NOT_GIVEN
-Timeout: TypeAlias = "float | None | NotGiven"
+Timeout: TypeAlias = "float | NotGiven | None"
 
 
 class OcrClient:
@@ -192,35 +193,50 @@ class OcrClient:
         return await self._recognise(VEHICLE_LICENSE, image, img_url, mode, timeout)
 
     async def driver_license(
-        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        self,
+        image: ImageInput | None = None,
+        *,
+        img_url: str | None = None,
         timeout: Timeout = NOT_GIVEN,
     ) -> DriverLicenseResult:
         """Driver licence (驾驶证): ``cv/ocr/drivinglicense``."""
         return await self._recognise(DRIVER_LICENSE, image, img_url, None, timeout)
 
     async def business_license(
-        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        self,
+        image: ImageInput | None = None,
+        *,
+        img_url: str | None = None,
         timeout: Timeout = NOT_GIVEN,
     ) -> BusinessLicenseResult:
         """Business licence (营业执照): ``cv/ocr/bizlicense``."""
         return await self._recognise(BUSINESS_LICENSE, image, img_url, None, timeout)
 
     async def printed_text(
-        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        self,
+        image: ImageInput | None = None,
+        *,
+        img_url: str | None = None,
         timeout: Timeout = NOT_GIVEN,
     ) -> PrintedTextResult:
         """Printed text (通用印刷体), line by line: ``cv/ocr/comm``."""
         return await self._recognise(PRINTED_TEXT, image, img_url, None, timeout)
 
     async def plate_number(
-        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        self,
+        image: ImageInput | None = None,
+        *,
+        img_url: str | None = None,
         timeout: Timeout = NOT_GIVEN,
     ) -> PlateNumberResult:
         """Licence plate (车牌): ``cv/ocr/platenum``."""
         return await self._recognise(PLATE_NUMBER, image, img_url, None, timeout)
 
     async def menu(
-        self, image: ImageInput | None = None, *, img_url: str | None = None,
+        self,
+        image: ImageInput | None = None,
+        *,
+        img_url: str | None = None,
         timeout: Timeout = NOT_GIVEN,
     ) -> MenuResult:
         """Menu (菜单): ``cv/ocr/menu``; ``content`` decoded into typed menu items."""
@@ -268,8 +284,12 @@ class OcrClient:
             param = (tokens.query_name, token) if token and tokens.query_name else None
             url = compose_url(self.base_url, request.path, request.query, param)
             resp = await self._transport.send(
-                "POST", url, body=request.body, content_type=request.content_type,
-                timeout=timeout, where=request.path,
+                "POST",
+                url,
+                body=request.body,
+                content_type=request.content_type,
+                timeout=timeout,
+                where=request.path,
             )
             log.debug("POST %s -> HTTP %d, %d bytes", request.path, resp.status, len(resp.body))
             try:
@@ -278,8 +298,11 @@ class OcrClient:
                 if retried or token is None or not await tokens.reject(token):
                     raise
                 retried = True
-                log.info("%s rejected the token (errcode %d); refreshing and retrying once",
-                         request.path, exc.errcode)
+                log.info(
+                    "%s rejected the token (errcode %d); refreshing and retrying once",
+                    request.path,
+                    exc.errcode,
+                )
 
     async def _token_http(
         self, method: str, path: str, *, query: str, json_body: dict[str, Any] | None
@@ -287,9 +310,12 @@ class OcrClient:
         url = compose_url(self.base_url, path, query, None)
         body = json.dumps(json_body).encode() if json_body is not None else b""
         resp = await self._transport.send(
-            method, url, body=body,
+            method,
+            url,
+            body=body,
             content_type="application/json" if json_body is not None else None,
-            timeout=self.timeout, where=path,
+            timeout=self.timeout,
+            where=path,
         )
         log.debug("%s %s -> HTTP %d", method, path, resp.status)
         return decode_reply(resp.status, resp.content_type, resp.body, path)
@@ -306,9 +332,10 @@ async def _prepare(image: ImageInput | PreparedImage) -> PreparedImage:
     if isinstance(image, PreparedImage):
         return image
     prepared = read_object(image)
-    if prepared is None:  # a path: read it off the event loop
-        prepared = await asyncio.to_thread(read_path, image)  # type: ignore[arg-type]
-    return prepared
+    if prepared is not None:
+        return prepared
+    assert isinstance(image, (str, os.PathLike))  # read_object returns None only for paths
+    return await asyncio.to_thread(read_path, image)  # a path: read it off the event loop
 
 
 def _choose_token_source(

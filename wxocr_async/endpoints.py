@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -49,7 +49,7 @@ PRINTED_TEXT = Endpoint("comm", "cv/ocr/comm", PrintedTextResult, ("printedText"
 PLATE_NUMBER = Endpoint("platenum", "cv/ocr/platenum", PlateNumberResult)
 MENU = Endpoint("menu", "cv/ocr/menu", MenuResult)
 
-ENDPOINTS: tuple[Endpoint[WireModel], ...] = (
+ENDPOINTS: tuple[Endpoint[Any], ...] = (
     IDCARD,
     BANKCARD,
     VEHICLE_LICENSE,
@@ -59,5 +59,5 @@ ENDPOINTS: tuple[Endpoint[WireModel], ...] = (
     PLATE_NUMBER,
     MENU,
 )
-BY_NAME: dict[str, Endpoint[WireModel]] = {e.name: e for e in ENDPOINTS}
-BY_CLOUD_NAME: dict[str, Endpoint[WireModel]] = {n: e for e in ENDPOINTS for n in e.cloud_names}
+BY_NAME: dict[str, Endpoint[Any]] = {e.name: e for e in ENDPOINTS}
+BY_CLOUD_NAME: dict[str, Endpoint[Any]] = {n: e for e in ENDPOINTS for n in e.cloud_names}

@@ -108,7 +108,9 @@ def read_object(image: object) -> PreparedImage | None:
         if not isinstance(data, (bytes, bytearray)):
             raise InvalidInput("image file object must be opened in binary mode ('rb')")
         name = getattr(image, "name", None)
-        return check_image(bytes(data), name if isinstance(name, str) else None, "image file object")
+        return check_image(
+            bytes(data), name if isinstance(name, str) else None, "image file object"
+        )
     if isinstance(image, (str, os.PathLike)):
         return None
     raise InvalidInput(

@@ -34,7 +34,7 @@ _UPPER = re.compile(r"[A-Z]")
 
 @cache
 def snake_to_camel(key: str) -> str:
-    """wx-server-sdk's rule: ``_`` + lowercase letter -> uppercase letter (``img_size`` -> ``imgSize``)."""
+    """wx-server-sdk's rule: ``_`` + lowercase letter -> its capital (``img_size``: ``imgSize``)."""
     return _SNAKE_PART.sub(lambda m: m.group(0)[1].upper(), key)
 
 
@@ -46,7 +46,10 @@ def camel_to_snake(key: str) -> str:
 
 def _convert_keys(value: Any, rename: Callable[[str], str]) -> Any:
     if isinstance(value, Mapping):
-        return {rename(k) if isinstance(k, str) else k: _convert_keys(v, rename) for k, v in value.items()}
+        return {
+            rename(k) if isinstance(k, str) else k: _convert_keys(v, rename)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_convert_keys(v, rename) for v in value]
     return value
@@ -111,7 +114,7 @@ def _structure_factory(converter: cattrs.Converter, naming: Naming) -> Callable[
 
     def factory(cls: type[WireModel]) -> Callable[[Any, type], Any]:
         fields = _wire_fields(cls)
-        overrides = {a.name: override(rename=rename(a.name)) for a in fields}
+        overrides: dict[str, Any] = {a.name: override(rename=rename(a.name)) for a in fields}
         base = make_dict_structure_fn(
             cls, converter, _cattrs_forbid_extra_keys=False, extras=override(omit=True), **overrides
         )
@@ -150,7 +153,7 @@ def _unstructure_factory(converter: cattrs.Converter, naming: Naming) -> Callabl
 
     def factory(cls: type[WireModel]) -> Callable[[Any], dict[str, Any]]:
         fields = _wire_fields(cls)
-        overrides = {a.name: override(rename=rename(a.name)) for a in fields}
+        overrides: dict[str, Any] = {a.name: override(rename=rename(a.name)) for a in fields}
         base = make_dict_unstructure_fn(
             cls, converter, _cattrs_omit_if_default=True, extras=override(omit=True), **overrides
         )

@@ -100,7 +100,8 @@ def decode_reply(status: int, content_type: str, body: bytes, where: str) -> dic
     """
     if status >= 400:
         raise HTTPStatusError(
-            status, f"HTTP {status} instead of a JSON reply ({_describe(content_type, body)})",
+            status,
+            f"HTTP {status} instead of a JSON reply ({_describe(content_type, body)})",
             endpoint=where,
         )
     try:
@@ -111,16 +112,12 @@ def decode_reply(status: int, content_type: str, body: bytes, where: str) -> dic
             endpoint=where,
         ) from None
     if not isinstance(payload, dict):
-        raise BadResponse(
-            f"reply is JSON but not an object (HTTP {status})", endpoint=where
-        )
+        raise BadResponse(f"reply is JSON but not an object (HTTP {status})", endpoint=where)
     raw_code = payload.get("errcode", 0)
     try:
         errcode = int(raw_code) if raw_code is not None else 0
     except (TypeError, ValueError):
-        raise BadResponse(
-            f"reply has a non-numeric errcode {raw_code!r}", endpoint=where
-        ) from None
+        raise BadResponse(f"reply has a non-numeric errcode {raw_code!r}", endpoint=where) from None
     if errcode != 0:
         raise error_from_reply(errcode, str(payload.get("errmsg", "")), where)
     return payload

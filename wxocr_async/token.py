@@ -34,8 +34,10 @@ class TokenHttp(Protocol):
 class TokenSource(Protocol):
     """Gives each call its token and hears when WeChat rejected one."""
 
-    #: the query parameter the token goes in; None: send no token at all
-    query_name: str | None
+    @property
+    def query_name(self) -> str | None:
+        """The query parameter the token goes in; None: send no token at all."""
+        ...
 
     async def get(self, http: TokenHttp) -> str | None:
         """The token to use now (fetching one if needed)."""
@@ -86,7 +88,9 @@ class AppCredentialSource:
         if not appid or not secret:
             raise InvalidInput("appid and secret are both required to fetch access tokens")
         if endpoint not in ("stable_token", "token"):
-            raise InvalidInput(f"token endpoint must be 'stable_token' or 'token', not {endpoint!r}")
+            raise InvalidInput(
+                f"token endpoint must be 'stable_token' or 'token', not {endpoint!r}"
+            )
         self.appid = appid
         self._secret = secret
         self._endpoint = endpoint
@@ -128,8 +132,11 @@ class AppCredentialSource:
             query = f"grant_type=client_credential&appid={self.appid}&secret={self._secret}"
             reply = await http("GET", "cgi-bin/token", query=query, json_body=None)
         token = parse_token_reply(reply, started, self._margin, f"cgi-bin/{self._endpoint}")
-        log.debug("fetched a token from cgi-bin/%s, valid %.0f s", self._endpoint,
-                  token.expires_at - started)
+        log.debug(
+            "fetched a token from cgi-bin/%s, valid %.0f s",
+            self._endpoint,
+            token.expires_at - started,
+        )
         return token
 
     async def reject(self, value: str) -> bool:

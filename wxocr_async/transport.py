@@ -95,20 +95,18 @@ class AiohttpTransport:
                 data = await resp.read()
                 return HttpResponse(resp.status, resp.headers.get("Content-Type", ""), data)
         except TimeoutError as exc:
-            raise _chain(RequestTimeout(f"no reply within {timeout} s", endpoint=where), exc)
+            raise RequestTimeout(f"no reply within {timeout} s", endpoint=where) from _safe_cause(
+                exc
+            )
         except aiohttp.ClientResponseError as exc:  # a caller's session with raise_for_status
-            raise _chain(
-                HTTPStatusError(exc.status, f"HTTP {exc.status} instead of a JSON reply", endpoint=where),
-                exc,
-            )
+            message = f"HTTP {exc.status} instead of a JSON reply"
+            raise HTTPStatusError(exc.status, message, endpoint=where) from _safe_cause(exc)
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:
-            raise _chain(
-                ConnectionFailed(f"connection failed: {type(exc).__name__}", endpoint=where), exc
-            )
+            message = f"connection failed: {type(exc).__name__}"
+            raise ConnectionFailed(message, endpoint=where) from _safe_cause(exc)
         except aiohttp.ClientError as exc:
-            raise _chain(
-                TransportError(f"HTTP client error: {type(exc).__name__}", endpoint=where), exc
-            )
+            message = f"HTTP client error: {type(exc).__name__}"
+            raise TransportError(message, endpoint=where) from _safe_cause(exc)
 
     async def close(self) -> None:
         """Close the session if this transport created it. Safe to call twice."""
@@ -117,12 +115,7 @@ class AiohttpTransport:
             await self._session.close()
 
 
-def _chain(error: TransportError, cause: BaseException) -> TransportError:
-    """Chain ``cause`` unless its text could reveal a credential from the URL."""
+def _safe_cause(cause: BaseException) -> BaseException | None:
+    """``cause`` to chain, or None when its text could reveal a credential from the URL."""
     text = f"{cause!s} {cause!r}"
-    if any(marker in text for marker in _CREDENTIAL_MARKERS):
-        error.__cause__ = None
-        error.__suppress_context__ = True
-    else:
-        error.__cause__ = cause
-    return error
+    return None if any(marker in text for marker in _CREDENTIAL_MARKERS) else cause

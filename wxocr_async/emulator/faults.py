@@ -38,15 +38,21 @@ class Fault:
     @classmethod
     def error(cls, errcode: int, errmsg: str | None = None) -> Fault:
         """Answer with a WeChat error reply; ``errmsg`` defaults to WeChat's own text."""
-        return cls(errcode=errcode, errmsg=errmsg if errmsg is not None else ERRMSGS.get(errcode, "error"))
+        return cls(
+            errcode=errcode, errmsg=errmsg if errmsg is not None else ERRMSGS.get(errcode, "error")
+        )
 
     @classmethod
-    def http(cls, status: int, body: bytes = HTML_ERROR_PAGE, content_type: str = "text/html") -> Fault:
+    def http(
+        cls, status: int, body: bytes = HTML_ERROR_PAGE, content_type: str = "text/html"
+    ) -> Fault:
         """Answer with an HTTP status and a (by default nginx HTML) body."""
         return cls(status=status, body=body, content_type=content_type)
 
     @classmethod
-    def not_json(cls, body: bytes = b"upstream said: try later", content_type: str = "text/plain") -> Fault:
+    def not_json(
+        cls, body: bytes = b"upstream said: try later", content_type: str = "text/plain"
+    ) -> Fault:
         """Answer HTTP 200 with a body that is not JSON."""
         return cls(status=200, body=body, content_type=content_type)
 

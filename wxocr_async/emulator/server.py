@@ -219,7 +219,10 @@ class WeChatEmulator:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.stop()
 
@@ -261,7 +264,7 @@ class WeChatEmulator:
             return _error(40125)
         return None
 
-    async def _token(self, request: web.Request) -> web.Response:
+    async def _token(self, request: web.Request) -> web.StreamResponse:
         self.stats.token_requests += 1
         fault = self._next_fault("token")
         if fault is not None and (resp := await self._apply(fault)) is not None:
@@ -275,7 +278,7 @@ class WeChatEmulator:
         value, lifetime = self._issue("token")
         return _json({"access_token": value, "expires_in": int(lifetime)})
 
-    async def _stable_token(self, request: web.Request) -> web.Response:
+    async def _stable_token(self, request: web.Request) -> web.StreamResponse:
         self.stats.stable_token_requests += 1
         fault = self._next_fault("stable_token")
         if fault is not None and (resp := await self._apply(fault)) is not None:
@@ -374,14 +377,18 @@ class WeChatEmulator:
             return None, _error(41005)
         reader = await request.multipart()
         image: bytes | None = None
-        seen = SeenRequest(name, request.method, query, request.content_type, request.content_length or 0)
+        seen = SeenRequest(
+            name, request.method, query, request.content_type, request.content_length or 0
+        )
         while (part := await reader.next()) is not None:
             if not isinstance(part, aiohttp.BodyPartReader):
                 continue
             if part.name == "img" and part.filename and image is None:
                 image = bytes(await part.read())
                 seen = attrs.evolve(
-                    seen, part_name=part.name, part_filename=part.filename,
+                    seen,
+                    part_name=part.name,
+                    part_filename=part.filename,
                     part_content_type=part.headers.get("Content-Type"),
                 )
             else:
@@ -424,7 +431,9 @@ class WeChatEmulator:
         queue = self._faults.get(key)
         return queue.popleft() if queue else None
 
-    async def _apply(self, fault: Fault, request: web.Request | None = None) -> web.StreamResponse | None:
+    async def _apply(
+        self, fault: Fault, request: web.Request | None = None
+    ) -> web.StreamResponse | None:
         """Carry out ``fault``; a response to send instead, or None to go on normally."""
         if fault.revoke_tokens:
             self.revoke_tokens()
@@ -439,7 +448,9 @@ class WeChatEmulator:
         if fault.errcode is not None:
             return _json(_error(fault.errcode, fault.errmsg))
         if fault.status is not None:
-            return web.Response(status=fault.status, body=fault.body, content_type=fault.content_type)
+            return web.Response(
+                status=fault.status, body=fault.body, content_type=fault.content_type
+            )
         return None
 
 
