@@ -40,6 +40,7 @@ from .protocol import (
     ImageMode,
     OcrRequest,
     build_ocr_request,
+    check_one_source,
     compose_url,
     decode_reply,
     structure_result,
@@ -267,11 +268,7 @@ class OcrClient:
         timeout: Timeout = NOT_GIVEN,
     ) -> dict[str, Any]:
         """One OCR call returning WeChat's decoded JSON reply (errors raised)."""
-        if (image is None) == (img_url is None):
-            raise InvalidInput(
-                "give exactly one of an image (path, bytes or file object) or img_url="
-                + (", not both" if image is not None else "")
-            )
+        check_one_source(image, img_url)  # before reading any file
         prepared = await _prepare(image) if image is not None else None
         request = build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
         return await self._send_ocr(request, self._resolve(timeout))

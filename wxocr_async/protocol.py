@@ -44,11 +44,7 @@ def build_ocr_request(
     mode: str | None = None,
 ) -> OcrRequest:
     """Build the request for one OCR call; exactly one of ``image``/``img_url``."""
-    if (image is None) == (img_url is None):
-        raise InvalidInput(
-            "give exactly one of an image (path, bytes or file object) or img_url="
-            + (", not both" if image is not None else "")
-        )
+    check_one_source(image, img_url)
     params: list[str] = []
     if mode is not None:
         if mode not in IMAGE_MODES:
@@ -61,6 +57,15 @@ def build_ocr_request(
     assert image is not None
     body, content_type = multipart_body("img", image)
     return OcrRequest(endpoint.path, "&".join(params), body, content_type)
+
+
+def check_one_source(image: object, img_url: object) -> None:
+    """Refuse a call with both or neither of an image and ``img_url``."""
+    if (image is None) == (img_url is None):
+        raise InvalidInput(
+            "give exactly one of an image (path, bytes or file object) or img_url="
+            + (", not both" if image is not None else "")
+        )
 
 
 def check_img_url(img_url: object) -> None:
