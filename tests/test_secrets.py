@@ -131,7 +131,8 @@ async def test_no_secret_or_token_leaks(caplog: pytest.LogCaptureFixture) -> Non
 
 
 def test_token_reprs_are_redacted() -> None:
-    from wxocr_async.token import AccessToken, AppCredentialSource, StaticTokenSource
+    from wxocr_async.credentials import AppCredentialSource
+    from wxocr_async.token import AccessToken, StaticTokenSource
 
     assert "tok-123" not in repr(AccessToken("tok-123", 1.0, 0.5))
     assert SECRET not in repr(AppCredentialSource("wx1", SECRET))

@@ -1,6 +1,7 @@
 """wxocr_async: an asyncio client for WeChat's OCR server API (cv/ocr/*)."""
 
 from .client import DEFAULT_BASE_URL, NOT_GIVEN, OcrClient
+from .credentials import AppCredentialSource
 from .endpoints import ENDPOINTS, Endpoint
 from .errors import (
     BadAppCredentials,
@@ -18,7 +19,10 @@ from .errors import (
     QuotaExceeded,
     RateLimited,
     RequestTimeout,
+    StoreUnavailable,
     SystemBusy,
+    TokenRefreshLimited,
+    TokenUnavailable,
     TransportError,
     Unauthorized,
     WxOcrError,
@@ -41,7 +45,9 @@ from .models import (
     TextItem,
     VehicleLicenseResult,
 )
-from .token import AppCredentialSource, NoTokenSource, StaticTokenSource, TokenSource
+from .redis_store import RedisStore
+from .store import ForceRefreshPolicy, MemoryStore, TokenStore
+from .token import CloudbaseTokenSource, NoTokenSource, StaticTokenSource, TokenSource
 
 __version__ = "0.1.0"
 
@@ -57,11 +63,13 @@ __all__ = [
     "BusinessLicenseResult",
     "CardPosition",
     "CertificateNotFound",
+    "CloudbaseTokenSource",
     "ConnectionFailed",
     "Corners",
     "CredentialMissing",
     "DriverLicenseResult",
     "Endpoint",
+    "ForceRefreshPolicy",
     "HTTPStatusError",
     "IdCardResult",
     "ImageSize",
@@ -71,6 +79,7 @@ __all__ = [
     "InvalidImageUrl",
     "InvalidInput",
     "IpNotWhitelisted",
+    "MemoryStore",
     "MenuContent",
     "MenuItem",
     "MenuResult",
@@ -81,11 +90,16 @@ __all__ = [
     "PrintedTextResult",
     "QuotaExceeded",
     "RateLimited",
+    "RedisStore",
     "RequestTimeout",
     "StaticTokenSource",
+    "StoreUnavailable",
     "SystemBusy",
     "TextItem",
+    "TokenRefreshLimited",
     "TokenSource",
+    "TokenStore",
+    "TokenUnavailable",
     "TransportError",
     "Unauthorized",
     "VehicleLicenseResult",

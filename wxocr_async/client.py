@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 
+from .credentials import AppCredentialSource
 from .endpoints import (
     BANKCARD,
     BUSINESS_LICENSE,
@@ -45,9 +46,10 @@ from .protocol import (
     decode_reply,
     structure_result,
 )
+from .store import TokenStore
 from .token import (
-    AppCredentialSource,
     Clock,
+    CloudbaseTokenSource,
     NoTokenSource,
     StaticTokenSource,
     TokenEndpoint,
@@ -86,9 +88,12 @@ class OcrClient:
 
     * ``token=``: a string or an async callable you manage (a central token service,
       a third-party ``authorizer_access_token``); asked again once if WeChat rejects it;
+    * ``cloudbase_token=``: a ``cloudbase_access_token`` value, async callable, or the path
+      of the file WeChat Cloud Run mounts (a ``pathlib.Path``; re-read when it changes);
     * ``token_source=``: any :class:`~wxocr_async.token.TokenSource`;
     * ``appid=`` and ``secret=``: fetched from ``cgi-bin/stable_token`` (or
       ``cgi-bin/token`` with ``token_endpoint="token"``), cached, refreshed early;
+      ``store=wx.RedisStore.from_url(...)`` shares them across processes;
     * none of these: no token at all (WeChat Cloud Run's open-API service, which
       wants ``base_url="http://api.weixin.qq.com"``).
 
@@ -107,10 +112,12 @@ class OcrClient:
         session: aiohttp.ClientSession | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         token: str | Callable[[], Awaitable[str]] | None = None,
+        cloudbase_token: str | os.PathLike[str] | Callable[[], Awaitable[str]] | None = None,
         token_source: TokenSource | None = None,
         token_endpoint: TokenEndpoint = "stable_token",
+        store: TokenStore | None = None,
         transport: Transport | None = None,
-        clock: Clock = time.monotonic,
+        clock: Clock = time.time,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidInput(f"base_url must be an http(s) URL, not {base_url!r}")
@@ -122,7 +129,7 @@ class OcrClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._tokens = _choose_token_source(
-            appid, secret, token, token_source, token_endpoint, clock
+            appid, secret, token, cloudbase_token, token_source, token_endpoint, store, clock
         )
         self._transport: Transport = transport or AiohttpTransport(session)
         self._closed = False
@@ -339,23 +346,42 @@ def _choose_token_source(
     appid: str | None,
     secret: str | None,
     token: str | Callable[[], Awaitable[str]] | None,
+    cloudbase_token: str | os.PathLike[str] | Callable[[], Awaitable[str]] | None,
     token_source: TokenSource | None,
     token_endpoint: TokenEndpoint,
+    store: TokenStore | None,
     clock: Clock,
 ) -> TokenSource:
-    given = [name for name, v in (("token", token), ("token_source", token_source)) if v]
-    if len(given) > 1 or (given and secret):
-        raise InvalidInput("pass only one of token=, token_source= or appid=/secret=")
+    given = [
+        name
+        for name, value in (
+            ("token=", token),
+            ("cloudbase_token=", cloudbase_token),
+            ("token_source=", token_source),
+            ("appid=/secret=", secret),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise InvalidInput(f"pass only one of {' or '.join(given)}")
+    if store is not None and secret is None:
+        raise InvalidInput("store= caches tokens fetched with appid= and secret=; pass those too")
     if token is not None:
         if not (callable(token) or (isinstance(token, str) and token)):
             raise InvalidInput("token must be a non-empty string or an async callable")
         return StaticTokenSource(token)
+    if cloudbase_token is not None:
+        if isinstance(cloudbase_token, os.PathLike):
+            return CloudbaseTokenSource(path=cloudbase_token)
+        if not (callable(cloudbase_token) or cloudbase_token):
+            raise InvalidInput("cloudbase_token must be a non-empty string, a path or a callable")
+        return CloudbaseTokenSource(cloudbase_token)
     if token_source is not None:
         return token_source
     if secret:
         if not appid:
             raise InvalidInput("secret= needs appid= too")
-        return AppCredentialSource(appid, secret, endpoint=token_endpoint, clock=clock)
+        return AppCredentialSource(appid, secret, endpoint=token_endpoint, store=store, clock=clock)
     if appid:
         raise InvalidInput(
             "appid= needs secret= (or pass token=; pass neither for Cloud Run's open-API service)"

@@ -18,6 +18,9 @@ constant                   errcode   raised as
 ``ERRCODE_INVALID_INPUT``  -10100    :class:`InvalidInput`
 ``ERRCODE_IMAGE_TOO_LARGE`` -10101   :class:`ImageTooLarge`
 ``ERRCODE_LOCAL_QUOTA``    -10200    :class:`QuotaExceeded` (local budget)
+``ERRCODE_FORCE_REFRESH``  -10300    :class:`TokenRefreshLimited`
+``ERRCODE_TOKEN_WAIT``     -10301    :class:`TokenUnavailable`
+``ERRCODE_STORE``          -10400    :class:`StoreUnavailable`
 =========================  ========  ====================================
 
 Messages are built from the endpoint path and the code, never from a URL, so
@@ -33,6 +36,9 @@ ERRCODE_BAD_RESPONSE = -10004
 ERRCODE_INVALID_INPUT = -10100
 ERRCODE_IMAGE_TOO_LARGE = -10101
 ERRCODE_LOCAL_QUOTA = -10200
+ERRCODE_FORCE_REFRESH = -10300
+ERRCODE_TOKEN_WAIT = -10301
+ERRCODE_STORE = -10400
 
 QUOTA_MESSAGE = "not enough market quota"
 
@@ -227,3 +233,31 @@ class ImageTooLarge(InvalidInput):
 
     def __init__(self, errmsg: str) -> None:
         super().__init__(errmsg, errcode=ERRCODE_IMAGE_TOO_LARGE)
+
+
+class TokenRefreshLimited(WxOcrError):
+    """WeChat rejected a token, a normal fetch handed the same one back, and a forced
+    refresh is not allowed now (20 a day, 30 s apart) (errcode ``ERRCODE_FORCE_REFRESH``)."""
+
+    def __init__(self, errmsg: str, *, endpoint: str | None = None) -> None:
+        super().__init__(ERRCODE_FORCE_REFRESH, errmsg, endpoint=endpoint)
+
+
+class TokenUnavailable(WxOcrError):
+    """Another process held the token refresh lock too long without storing a token
+    (errcode ``ERRCODE_TOKEN_WAIT``)."""
+
+    retryable = True
+
+    def __init__(self, errmsg: str, *, endpoint: str | None = None) -> None:
+        super().__init__(ERRCODE_TOKEN_WAIT, errmsg, endpoint=endpoint)
+
+
+class StoreUnavailable(WxOcrError):
+    """The shared store (Redis) could not be reached or answered with an error
+    (errcode ``ERRCODE_STORE``)."""
+
+    retryable = True
+
+    def __init__(self, errmsg: str) -> None:
+        super().__init__(ERRCODE_STORE, errmsg)

@@ -7,10 +7,10 @@ client gives them, so this module never touches aiohttp.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import attrs
@@ -67,91 +67,6 @@ def default_refresh_margin(lifetime: float) -> float:
     return min(300.0, lifetime / 4)
 
 
-class AppCredentialSource:
-    """Fetches tokens with the appid and appsecret and caches them until shortly before expiry.
-
-    However many calls find the cache cold or stale, one fetch runs and all of them
-    await it; a failed fetch is raised to every waiter and not cached.
-    """
-
-    query_name = "access_token"
-
-    def __init__(
-        self,
-        appid: str,
-        secret: str,
-        *,
-        endpoint: TokenEndpoint = "stable_token",
-        clock: Clock = time.monotonic,
-        refresh_margin: Callable[[float], float] = default_refresh_margin,
-    ) -> None:
-        if not appid or not secret:
-            raise InvalidInput("appid and secret are both required to fetch access tokens")
-        if endpoint not in ("stable_token", "token"):
-            raise InvalidInput(
-                f"token endpoint must be 'stable_token' or 'token', not {endpoint!r}"
-            )
-        self.appid = appid
-        self._secret = secret
-        self._endpoint = endpoint
-        self._clock = clock
-        self._margin = refresh_margin
-        self._token: AccessToken | None = None
-        self._inflight: asyncio.Task[AccessToken] | None = None
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(appid={self.appid!r}, endpoint={self._endpoint!r})"
-
-    async def get(self, http: TokenHttp) -> str:
-        token = self._token
-        if token is not None and self._clock() < token.refresh_at:
-            return token.value
-        if self._inflight is None:
-            self._inflight = asyncio.ensure_future(self._fetch(http))
-            self._inflight.add_done_callback(self._fetch_done)
-        # shield: one waiter's cancellation must not cancel the fetch the others await
-        return (await asyncio.shield(self._inflight)).value
-
-    def _fetch_done(self, task: asyncio.Task[AccessToken]) -> None:
-        if self._inflight is task:
-            self._inflight = None
-        if not task.cancelled() and task.exception() is None:
-            self._token = task.result()
-
-    async def _fetch(self, http: TokenHttp) -> AccessToken:
-        started = self._clock()
-        if self._endpoint == "stable_token":
-            body = {
-                "grant_type": "client_credential",
-                "appid": self.appid,
-                "secret": self._secret,
-                "force_refresh": False,
-            }
-            reply = await http("POST", "cgi-bin/stable_token", query="", json_body=body)
-        else:
-            query = f"grant_type=client_credential&appid={self.appid}&secret={self._secret}"
-            reply = await http("GET", "cgi-bin/token", query=query, json_body=None)
-        token = parse_token_reply(reply, started, self._margin, f"cgi-bin/{self._endpoint}")
-        log.debug(
-            "fetched a token from cgi-bin/%s, valid %.0f s",
-            self._endpoint,
-            token.expires_at - started,
-        )
-        return token
-
-    async def reject(self, value: str) -> bool:
-        token = self._token
-        if token is not None and token.value == value:
-            self._token = None  # only if the cache still holds the rejected token
-        return True
-
-    async def close(self) -> None:
-        task = self._inflight
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-
 def parse_token_reply(
     reply: dict[str, Any], fetched_at: float, margin: Callable[[float], float], where: str
 ) -> AccessToken:
@@ -165,7 +80,10 @@ def parse_token_reply(
     if not isinstance(lifetime, (int, float)) or isinstance(lifetime, bool) or lifetime <= 0:
         raise BadResponse("token reply has no positive expires_in", endpoint=where)
     expires_at = fetched_at + lifetime
-    return AccessToken(value, expires_at, expires_at - margin(float(lifetime)))
+    # never schedule the next refresh sooner than half the lifetime (or 30 s) from now, so a
+    # token handed back near its end does not turn into a fetch on every call
+    refresh_at = max(expires_at - margin(float(lifetime)), fetched_at + min(30.0, lifetime / 2))
+    return AccessToken(value, expires_at, min(refresh_at, expires_at))
 
 
 class StaticTokenSource:
@@ -213,6 +131,76 @@ class NoTokenSource:
 
     async def reject(self, value: str) -> bool:
         return False
+
+    async def close(self) -> None:
+        return None
+
+
+#: where WeChat Cloud Run mounts the cloudbase_access_token (refreshed every 10 minutes)
+CLOUDBASE_TOKEN_PATH = "/.tencentcloudbase/wx/cloudbase_access_token"
+
+
+class CloudbaseTokenSource:
+    """A ``cloudbase_access_token`` (sent under that query name): a value, an async
+    callable, or the file WeChat Cloud Run mounts, re-read whenever it changes."""
+
+    query_name = "cloudbase_access_token"
+
+    def __init__(
+        self,
+        token: str | Callable[[], Awaitable[str]] | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if token is not None and path is not None:
+            raise InvalidInput("give a cloudbase token or a path to read it from, not both")
+        self._token = token
+        self._path = (
+            Path(path if path is not None else CLOUDBASE_TOKEN_PATH) if token is None else None
+        )
+        self._stamp: tuple[int, int, int] | None = None
+        self._value = ""
+
+    def __repr__(self) -> str:
+        where = (
+            f"path={str(self._path)!r}"
+            if self._path
+            else ("callable" if callable(self._token) else "fixed")
+        )
+        return f"{type(self).__name__}({where})"
+
+    async def get(self, http: TokenHttp) -> str:
+        if self._path is not None:
+            return self._read_file()
+        if callable(self._token):
+            value = await self._token()
+            if not isinstance(value, str) or not value:
+                raise InvalidInput("the cloudbase token callable must return a non-empty string")
+            return value
+        assert isinstance(self._token, str)
+        return self._token
+
+    def _read_file(self, force: bool = False) -> str:
+        assert self._path is not None
+        try:
+            st = self._path.stat()
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            if force or stamp != self._stamp:
+                self._value = self._path.read_text(encoding="utf-8").strip()
+                self._stamp = stamp
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot read the cloudbase_access_token file {str(self._path)!r}: "
+                f"{exc.strerror} (is this running on WeChat Cloud Run?)"
+            ) from exc
+        if not self._value:
+            raise InvalidInput(f"the cloudbase_access_token file {str(self._path)!r} is empty")
+        return self._value
+
+    async def reject(self, value: str) -> bool:
+        if self._path is not None:
+            return self._read_file(force=True) != value  # retry only with a newer token
+        return callable(self._token)
 
     async def close(self) -> None:
         return None

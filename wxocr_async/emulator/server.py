@@ -65,6 +65,8 @@ class EmulatorStats:
     stable_token_requests: int = 0
     #: tokens newly issued (a stable_token call that hands back the current one issues none)
     tokens_issued: int = 0
+    #: stable_token calls with force_refresh=true
+    forced_refreshes: int = 0
     #: OCR requests received, per endpoint name, whatever their outcome
     ocr_calls: Counter[str] = attrs.field(factory=Counter)
     #: OCR requests answered with a recognition result
@@ -298,6 +300,8 @@ class WeChatEmulator:
         now = self.clock()
         remaining = self._valid_tokens.get(current, now) - now if current else 0.0
         early = min(self.token_grace, self.token_lifetime / 4)
+        if body.get("force_refresh") is True:
+            self.stats.forced_refreshes += 1
         if body.get("force_refresh") is True or remaining <= early:
             value, lifetime = self._issue("stable_token")
             return _json({"access_token": value, "expires_in": int(lifetime)})
