@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import wxocr_async as wx
+from wxocr_async.chinatime import next_china_midnight
 from wxocr_async.emulator import Fault, WeChatEmulator, card_png
 from wxocr_async.token import default_refresh_margin, parse_token_reply
 
@@ -37,10 +38,55 @@ async def test_cgi_bin_token_endpoint(emulator: WeChatEmulator) -> None:
     assert (emulator.stats.token_requests, emulator.stats.stable_token_requests) == (1, 0)
 
 
-async def test_concurrent_cold_calls_share_one_fetch(emulator: WeChatEmulator) -> None:
+async def test_500_concurrent_cold_calls_share_one_fetch(emulator: WeChatEmulator) -> None:
     async with client(emulator) as ocr:
-        results = await asyncio.gather(*(ocr.idcard(IMAGE) for _ in range(50)))
-    assert len(results) == 50 and emulator.stats.token_fetches == 1
+        results = await asyncio.gather(*(ocr.idcard(IMAGE) for _ in range(500)))
+    assert len(results) == 500 and all(r.type == "Front" for r in results)
+    assert emulator.stats.token_fetches == 1
+
+
+async def test_failed_fetch_reaches_every_waiter_and_is_not_cached(
+    emulator: WeChatEmulator,
+) -> None:
+    emulator.push_faults("stable_token", Fault.error(-1))
+    async with client(emulator) as ocr:
+        results = await asyncio.gather(
+            *(ocr.idcard(IMAGE) for _ in range(20)), return_exceptions=True
+        )
+        assert all(isinstance(r, wx.SystemBusy) for r in results)
+        assert emulator.stats.stable_token_requests == 1  # not retried in a loop
+        assert (await ocr.idcard(IMAGE)).type == "Front"  # the failure was not cached
+    assert emulator.stats.stable_token_requests == 2
+
+
+async def test_short_lifetime_over_many_lifetimes(clock: ManualClock) -> None:
+    """4 s tokens, calls every 0.1 s for 10 lifetimes: WeChat never sees an expired
+    token, and the client fetches about once per 3/4 lifetime (the refresh margin)."""
+    lifetime = 4.0
+    async with (
+        WeChatEmulator(clock=clock, token_lifetime=lifetime) as emu,
+        client(emu, clock) as ocr,
+    ):
+        for _ in range(400):
+            await asyncio.gather(*(ocr.idcard(IMAGE) for _ in range(3)))
+            clock.advance(0.1)
+        stats = emu.stats
+    assert stats.expired_tokens == 0 and stats.invalid_tokens == 0
+    assert stats.ocr_results["idcard"] == 1200
+    per_lifetime = stats.token_fetches / (40.0 / lifetime)
+    assert 1.0 <= per_lifetime <= 1.5, stats.token_fetches
+
+
+async def test_revoked_mid_run_every_call_succeeds_with_one_extra_fetch(
+    emulator: WeChatEmulator,
+) -> None:
+    async with client(emulator) as ocr:
+        await asyncio.gather(*(ocr.idcard(IMAGE) for _ in range(50)))
+        emulator.push_faults("idcard", *([Fault()] * 20), Fault.revoke())
+        results = await asyncio.gather(*(ocr.idcard(IMAGE) for _ in range(100)))
+    assert all(r.type == "Front" for r in results)
+    assert emulator.stats.invalid_tokens >= 1
+    assert emulator.stats.token_fetches == 2
 
 
 async def test_refreshes_before_expiry_not_after(clock: ManualClock) -> None:
@@ -134,7 +180,82 @@ def test_configuration_errors() -> None:
         wx.OcrClient("wx123")
     with pytest.raises(wx.InvalidInput, match="only one of"):
         wx.OcrClient("wx123", "s", token="t")
+    with pytest.raises(wx.InvalidInput, match="store= caches tokens"):
+        wx.OcrClient(token="t", store=wx.MemoryStore(clock=ManualClock()))
     with pytest.raises(wx.InvalidInput, match="http"):
         wx.OcrClient(token="t", base_url="api.weixin.qq.com")
     with pytest.raises(wx.InvalidInput, match="'stable_token' or 'token'"):
         wx.OcrClient("wx1", "s", token_endpoint="nope")  # type: ignore[arg-type]
+
+
+async def test_rejected_token_handed_back_is_force_refreshed(emulator: WeChatEmulator) -> None:
+    """WeChat rejects a token its stable_token still hands out: one forced refresh."""
+    async with client(emulator) as ocr:
+        await ocr.idcard(IMAGE)
+        emulator.push_faults("idcard", Fault.error(40001))
+        assert (await ocr.idcard(IMAGE)).type == "Front"
+    assert emulator.stats.stable_token_requests == 3  # first, normal (same token), forced
+    assert emulator.stats.forced_refreshes == 1
+
+
+async def test_forced_refreshes_keep_to_wechats_limits() -> None:
+    midnight = next_china_midnight(1_700_000_000)
+    clock = ManualClock(start=midnight - 1000)  # the 21st attempt falls on the next China day
+    async with WeChatEmulator(clock=clock) as emu, client(emu, clock) as ocr:
+        await ocr.idcard(IMAGE)
+        emu.push_faults("idcard", Fault.error(40001))
+        await ocr.idcard(IMAGE)  # forced refresh no. 1
+        clock.advance(10)
+        emu.push_faults("idcard", Fault.error(40001))
+        with pytest.raises(wx.TokenRefreshLimited, match="30 s") as info:
+            await ocr.idcard(IMAGE)
+        assert info.value.errcode == wx.errors.ERRCODE_FORCE_REFRESH
+        assert emu.stats.forced_refreshes == 1
+        clock.advance(30)
+        await ocr.idcard(IMAGE)  # the rejected token is still what WeChat hands out: no. 2
+        for _ in range(18):
+            clock.advance(30)
+            emu.push_faults("idcard", Fault.error(40001))
+            await ocr.idcard(IMAGE)
+        assert emu.stats.forced_refreshes == 20
+        clock.advance(30)
+        emu.push_faults("idcard", Fault.error(40001))
+        with pytest.raises(wx.TokenRefreshLimited, match="20 forced refreshes already made today"):
+            await ocr.idcard(IMAGE)
+        assert clock.now < midnight
+        clock.advance(midnight - clock.now + 1)  # just past midnight, China time
+        # WeChat still hands out the rejected token; a new day allows forcing again
+        assert (await ocr.idcard(IMAGE)).type == "Front"
+        assert emu.stats.forced_refreshes == 21
+
+
+async def test_cloudbase_token_value_callable_and_file(
+    emulator: WeChatEmulator, tmp_path: Any
+) -> None:
+    emulator.cloudbase_tokens |= {"cb-one", "cb-two"}
+    async with wx.OcrClient(cloudbase_token="cb-one", base_url=emulator.base_url) as ocr:
+        await ocr.idcard(IMAGE)
+
+    async def from_header() -> str:
+        return "cb-two"
+
+    async with wx.OcrClient(cloudbase_token=from_header, base_url=emulator.base_url) as ocr:
+        await ocr.idcard(IMAGE)
+    token_file = tmp_path / "cloudbase_access_token"
+    token_file.write_text("cb-one\n")
+    async with wx.OcrClient(cloudbase_token=token_file, base_url=emulator.base_url) as ocr:
+        await ocr.idcard(IMAGE)
+        token_file.write_text("cb-two-rotated")  # the platform rotates the file
+        emulator.cloudbase_tokens = {"cb-two-rotated"}
+        await ocr.idcard(IMAGE)
+    queries = [seen.query for seen in emulator.stats.seen]
+    assert all("cloudbase_access_token" in q and "access_token" not in q for q in queries)
+    assert emulator.stats.ocr_results["idcard"] == 4 and emulator.stats.token_fetches == 0
+
+
+async def test_cloudbase_file_missing_is_clear(tmp_path: Any) -> None:
+    async with wx.OcrClient(
+        cloudbase_token=tmp_path / "none", base_url="http://127.0.0.1:9"
+    ) as ocr:
+        with pytest.raises(wx.InvalidInput, match="cannot read the cloudbase_access_token file"):
+            await ocr.idcard(IMAGE)

@@ -34,7 +34,11 @@ log = logging.getLogger("wxocr_async.token")
 
 class AppCredentialSource:
     """Access tokens for one app, fetched from ``cgi-bin/stable_token`` (default) or
-    ``cgi-bin/token`` and cached in ``store`` (default: in this process only)."""
+    ``cgi-bin/token`` and cached in ``store`` (default: in this process only).
+
+    ``lock_timeout``: how long a process may hold the refresh lock (keep it above the
+    HTTP timeout); waiters give up with :class:`TokenUnavailable` after twice that.
+    """
 
     query_name = "access_token"
 
@@ -48,7 +52,7 @@ class AppCredentialSource:
         clock: Clock = time.time,
         refresh_margin: Callable[[float], float] = default_refresh_margin,
         force_refresh_policy: ForceRefreshPolicy = WECHAT_FORCE_REFRESH_POLICY,
-        lock_timeout: float = 10.0,
+        lock_timeout: float = 45.0,
     ) -> None:
         if not appid or not secret:
             raise InvalidInput("appid and secret are both required to fetch access tokens")
@@ -106,7 +110,7 @@ class AppCredentialSource:
     async def _refresh(self, http: TokenHttp) -> AccessToken:
         store, key = self._store, self._key
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._lock_timeout
+        deadline = loop.time() + 2 * self._lock_timeout
         while True:
             stored = await store.load_token(key)
             if self._usable(stored, fresh=True):
@@ -129,8 +133,8 @@ class AppCredentialSource:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TokenUnavailable(
-                    f"another process held the token refresh lock for {self._lock_timeout} s "
-                    "without storing a token",
+                    f"waited {2 * self._lock_timeout:.0f} s for other processes to refresh the "
+                    "token, and none stored one",
                     endpoint=self._path,
                 )
             log.debug("token refresh in progress elsewhere for %s; waiting", self.appid)

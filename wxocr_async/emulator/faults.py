@@ -30,6 +30,8 @@ class Fault:
     reset: bool = False
     #: wait until this event is set, then answer normally
     hold: asyncio.Event | None = None
+    #: set when the request this fault applies to has arrived (before any holding)
+    arrived: asyncio.Event | None = None
     #: wait this many seconds (server-side latency), then answer normally
     delay: float = 0.0
     #: invalidate every issued token, then answer normally (so the token is rejected)
@@ -62,9 +64,10 @@ class Fault:
         return cls(reset=True)
 
     @classmethod
-    def held(cls, event: asyncio.Event) -> Fault:
-        """Hold the reply until ``event`` is set (for timeouts without clocks)."""
-        return cls(hold=event)
+    def held(cls, event: asyncio.Event, arrived: asyncio.Event | None = None) -> Fault:
+        """Hold the reply until ``event`` is set (for timeouts without clocks); ``arrived``
+        is set as soon as the held request is in."""
+        return cls(hold=event, arrived=arrived)
 
     @classmethod
     def delayed(cls, seconds: float) -> Fault:

@@ -439,6 +439,8 @@ class WeChatEmulator:
         self, fault: Fault, request: web.Request | None = None
     ) -> web.StreamResponse | None:
         """Carry out ``fault``; a response to send instead, or None to go on normally."""
+        if fault.arrived is not None:
+            fault.arrived.set()
         if fault.revoke_tokens:
             self.revoke_tokens()
         if fault.hold is not None:
