@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 
+from .cloud import OpenApi
 from .credentials import AppCredentialSource
 from .endpoints import (
     BANKCARD,
@@ -133,6 +134,8 @@ class OcrClient:
         )
         self._transport: Transport = transport or AiohttpTransport(session)
         self._closed = False
+        #: wx-server-sdk parity: ``await client.openapi.ocr.idcard({"imgUrl": ...})``
+        self.openapi = OpenApi(self)
 
     def __repr__(self) -> str:
         return (

@@ -261,3 +261,27 @@ class StoreUnavailable(WxOcrError):
 
     def __init__(self, errmsg: str) -> None:
         super().__init__(ERRCODE_STORE, errmsg)
+
+
+class CloudCallError(WxOcrError):
+    """A failed wx-server-sdk style call (``ocr.openapi.ocr.<name>(...)``).
+
+    ``errCode`` is WeChat's code (or the local code of a failure without a reply, or
+    -604100 for a name with no cloud API) and ``errMsg`` is
+    ``"openapi.ocr.<name>:fail <errmsg>"``, as wx-server-sdk's CloudSDKError has them.
+    The typed error behind it, if any, is ``__cause__``.
+    """
+
+    def __init__(self, errCode: int, errMsg: str, *, endpoint: str | None = None) -> None:
+        super().__init__(errCode, errMsg, endpoint=endpoint)
+
+    @property
+    def errCode(self) -> int:
+        return self.errcode
+
+    @property
+    def errMsg(self) -> str:
+        return self.errmsg
+
+    def __str__(self) -> str:
+        return f"errCode: {self.errcode} | errMsg: {self.errmsg}"

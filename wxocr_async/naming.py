@@ -65,11 +65,17 @@ def snakeize(value: Any) -> Any:
     return _convert_keys(value, camel_to_snake)
 
 
-def detect_naming(data: Mapping[str, Any]) -> Naming:
-    """``camel`` if any key has an uppercase letter (``validDate``, ``errCode``), else ``snake``."""
-    for key in data:
-        if isinstance(key, str) and not key.islower() and _UPPER.search(key):
-            return "camel"
+def detect_naming(data: Any) -> Naming:
+    """``camel`` if any key, at any depth, has an uppercase letter (``validDate``,
+    ``errCode``, ``items[].pos.leftTop``), else ``snake``."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if isinstance(key, str) and _UPPER.search(key):
+                return "camel"
+            if detect_naming(value) == "camel":
+                return "camel"
+    elif isinstance(data, list):
+        return "camel" if any(detect_naming(v) == "camel" for v in data) else "snake"
     return "snake"
 
 
