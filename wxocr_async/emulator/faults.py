@@ -6,8 +6,6 @@ import asyncio
 
 import attrs
 
-from .replies import ERRMSGS
-
 HTML_ERROR_PAGE = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -39,10 +37,9 @@ class Fault:
 
     @classmethod
     def error(cls, errcode: int, errmsg: str | None = None) -> Fault:
-        """Answer with a WeChat error reply; ``errmsg`` defaults to WeChat's own text."""
-        return cls(
-            errcode=errcode, errmsg=errmsg if errmsg is not None else ERRMSGS.get(errcode, "error")
-        )
+        """Answer with a WeChat error reply: ``errmsg`` verbatim if given, else WeChat's own
+        text for the code with a ``rid`` suffix as WeChat adds."""
+        return cls(errcode=errcode, errmsg=errmsg)
 
     @classmethod
     def http(

@@ -452,7 +452,9 @@ class WeChatEmulator:
                 request.transport.abort()
             return web.Response(status=500)  # never reaches the client: the socket is gone
         if fault.errcode is not None:
-            return _json(_error(fault.errcode, fault.errmsg))
+            if fault.errmsg is not None:
+                return _json({"errcode": fault.errcode, "errmsg": fault.errmsg})
+            return _json(_error(fault.errcode))
         if fault.status is not None:
             return web.Response(
                 status=fault.status, body=fault.body, content_type=fault.content_type

@@ -1,0 +1,242 @@
+"""Dual naming: both conventions, both ways, lossless, unknown fields kept (property-based)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import wxocr_async as wx
+from wxocr_async.endpoints import ENDPOINTS
+from wxocr_async.naming import (
+    ENVELOPE_KEYS,
+    camel_to_snake,
+    camelize,
+    detect_naming,
+    snake_to_camel,
+)
+
+from .conftest import all_sample_cases, load_sample
+
+# -- strategies: replies as WeChat could send them -----------------------------------------
+
+text = st.text(max_size=12)
+number = st.integers(min_value=-(2**31), max_value=2**31)
+price = st.one_of(
+    st.integers(0, 10_000), st.floats(0, 10_000, allow_nan=False, allow_infinity=False)
+)
+# unknown keys are lower snake_case on the wire
+snake_key = st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z][a-z0-9]{0,4}){0,2}", fullmatch=True)
+json_scalar = st.one_of(st.none(), st.booleans(), number, text)
+json_value = st.recursive(
+    json_scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(snake_key, inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def obj(known: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """A reply object: any subset of the known fields, plus unknown snake_case fields."""
+    unknown = st.dictionaries(
+        snake_key.filter(lambda k: k not in known and k not in ENVELOPE_KEYS),
+        json_value,
+        max_size=2,
+    )
+    return st.fixed_dictionaries({}, optional=known).flatmap(
+        lambda d: unknown.map(lambda extra: {**extra, **d})
+    )
+
+
+point = obj({"x": number, "y": number})
+corners = obj({k: point for k in ("left_top", "right_top", "right_bottom", "left_bottom")})
+position = obj({"pos": corners})
+size = obj({"w": number, "h": number})
+menu_content = obj({"menu_items": st.lists(obj({"name": text, "price": price}), max_size=3)})
+
+REPLIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "idcard": obj(
+        {
+            k: text
+            for k in (
+                "type",
+                "name",
+                "id",
+                "addr",
+                "gender",
+                "nationality",
+                "valid_date",
+                "birth",
+                "authority",
+            )
+        }
+        | {"card_property": number}
+    ),
+    "bankcard": obj({"number": text, "id": text}),
+    "driving": obj(
+        {
+            k: text
+            for k in (
+                "plate_num",
+                "vehicle_type",
+                "owner",
+                "addr",
+                "use_character",
+                "model",
+                "vin",
+                "engine_num",
+                "register_date",
+                "issue_date",
+                "plate_num_b",
+                "record",
+                "passengers_num",
+                "total_quality",
+                "prepare_quality",
+                "overall_size",
+            )
+        }
+        | {"card_position_front": position, "card_position_back": position, "img_size": size}
+    ),
+    "drivinglicense": obj(
+        {
+            k: text
+            for k in (
+                "id_num",
+                "name",
+                "sex",
+                "nationality",
+                "address",
+                "birth_date",
+                "issue_date",
+                "car_class",
+                "valid_from",
+                "valid_to",
+                "official_seal",
+            )
+        }
+    ),
+    "bizlicense": obj(
+        {
+            k: text
+            for k in (
+                "reg_num",
+                "serial",
+                "legal_representative",
+                "enterprise_name",
+                "type_of_organization",
+                "address",
+                "type_of_enterprise",
+                "business_scope",
+                "registered_capital",
+                "paid_in_capital",
+                "valid_period",
+                "registered_date",
+            )
+        }
+        | {"cert_position": position, "img_size": size}
+    ),
+    "comm": obj(
+        {"items": st.lists(obj({"text": text, "pos": corners}), max_size=3), "img_size": size}
+    ),
+    "platenum": obj({"number": text}),
+    "menu": obj({"content": st.one_of(menu_content, menu_content.map(json.dumps))}),
+}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_round_trips_in_both_namings(endpoint: wx.Endpoint[Any], data: st.DataObject) -> None:
+    reply = data.draw(REPLIES[endpoint.name])
+    model = endpoint.result_type.from_dict({"errcode": 0, "errmsg": "ok", **reply})
+    snake = model.to_dict()
+    camel = model.to_dict(naming="camel")
+    assert endpoint.result_type.from_dict(snake, naming="snake") == model
+    assert endpoint.result_type.from_dict(camel, naming="camel") == model
+    assert endpoint.result_type.from_dict(camel) == model  # the naming recognised from keys
+    # the snake form is the reply as sent (less the envelope; menu content decoded) ...
+    expected = dict(reply)
+    if isinstance(expected.get("content"), str):
+        expected["content"] = json.loads(expected["content"])
+    if endpoint.name == "bankcard" and "number" not in reply and reply.get("id") is not None:
+        assert model.number == reply["id"]  # filled from id, not written back out
+    assert snake == expected
+    # ... and the camel form is exactly wx-server-sdk's mechanical conversion of it
+    assert camel == camelize(expected)
+
+
+def test_camel_form_is_wx_server_sdks() -> None:
+    lic = wx.VehicleLicenseResult.from_dict(load_sample("driving/doc_example"))
+    camel = lic.to_dict("camel")
+    assert camel["cardPositionFront"]["pos"]["leftTop"] == {"x": 119, "y": 2925}
+    assert camel["plateNumB"] == "粤xxxxx" and camel["imgSize"] == {"w": 3120, "h": 4208}
+    assert "errCode" not in camel and "errcode" not in lic.to_dict()
+    card = wx.IdCardResult.from_dict(load_sample("idcard/back"))
+    assert card.to_dict(naming="camel") == {"type": "Back", "validDate": "20171025-20271025"}
+
+
+def test_from_dict_accepts_a_cloud_result_with_its_envelope() -> None:
+    cloud = {
+        "errCode": 0,
+        "errMsg": "openapi.ocr.idcard:ok",
+        "type": "Back",
+        "validDate": "2007-2027",
+    }
+    card = wx.IdCardResult.from_dict(cloud)
+    assert card == wx.IdCardResult(type="Back", valid_date="2007-2027")
+    assert card.extras == {}
+
+
+def test_unknown_fields_camel_both_ways_nested_too() -> None:
+    reply = {
+        "items": [{"text": "t", "pos": {"left_top": {"x": 1, "y": 2, "z_index": 3}}}],
+        "img_size": {"w": 1, "h": 2},
+        "extra_info": {"risk_type": "copy"},
+    }
+    result = wx.PrintedTextResult.from_dict(reply)
+    assert result.extras == {"extra_info": {"risk_type": "copy"}}
+    assert result.items is not None and result.items[0].pos is not None
+    assert result.items[0].pos.left_top == wx.Point(x=1, y=2, extras={"z_index": 3})
+    camel = result.to_dict("camel")
+    assert camel["extraInfo"] == {"riskType": "copy"}
+    assert camel["items"][0]["pos"]["leftTop"]["zIndex"] == 3
+    assert detect_naming(camel) == "camel"  # found below one-word top-level keys
+    assert wx.PrintedTextResult.from_dict(camel) == result
+
+
+@pytest.mark.parametrize("case", all_sample_cases())
+def test_every_recorded_sample_round_trips(case: str) -> None:
+    from wxocr_async.endpoints import BY_NAME
+
+    cls = BY_NAME[case.split("/")[0]].result_type
+    model = cls.from_dict(load_sample(case))
+    for naming in ("snake", "camel"):
+        assert cls.from_dict(model.to_dict(naming), naming=naming) == model
+
+
+@pytest.mark.parametrize(
+    ("snake", "camel"),
+    [
+        ("valid_date", "validDate"),
+        ("card_position_front", "cardPositionFront"),
+        ("plate_num_b", "plateNumB"),
+        ("img_size", "imgSize"),
+        ("type", "type"),
+        ("type_of_organization", "typeOfOrganization"),
+        ("a_1", "a_1"),
+    ],
+)
+def test_mechanical_rule(snake: str, camel: str) -> None:
+    assert snake_to_camel(snake) == camel
+    assert camel_to_snake(camel) == snake
+
+
+def test_bad_naming_argument() -> None:
+    with pytest.raises(ValueError, match="'snake' or 'camel'"):
+        wx.IdCardResult().to_dict("kebab")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'snake' or 'camel'"):
+        wx.IdCardResult.from_dict({}, naming="Camel")  # type: ignore[arg-type]
