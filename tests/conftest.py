@@ -17,6 +17,7 @@ import pytest
 
 from wxocr_async import OcrClient
 from wxocr_async.emulator import WeChatEmulator
+from wxocr_async.retry import NO_RETRY
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -57,7 +58,11 @@ async def emulator() -> AsyncIterator[WeChatEmulator]:
 
 @pytest.fixture
 async def ocr(emulator: WeChatEmulator) -> AsyncIterator[OcrClient]:
-    async with OcrClient(emulator.appid, emulator.secret, base_url=emulator.base_url) as client:
+    """A client without retries: error tests see each scripted fault exactly once
+    (test_resilience builds clients with retry policies of its own)."""
+    async with OcrClient(
+        emulator.appid, emulator.secret, base_url=emulator.base_url, retry=NO_RETRY
+    ) as client:
         yield client
 
 

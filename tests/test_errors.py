@@ -11,6 +11,7 @@ import pytest
 import wxocr_async as wx
 from wxocr_async.emulator import Fault, WeChatEmulator, card_png
 from wxocr_async.errors import ERRCODE_CLASSES, error_from_reply
+from wxocr_async.retry import NO_RETRY
 
 IMAGE = card_png("errors")
 
@@ -134,7 +135,7 @@ async def test_connection_reset(ocr: wx.OcrClient, emulator: WeChatEmulator) -> 
 async def test_connection_refused() -> None:
     async with WeChatEmulator() as emu:
         base_url = emu.base_url  # a port nobody listens on once the emulator stops
-    async with wx.OcrClient(token="t", base_url=base_url) as ocr:
+    async with wx.OcrClient(token="t", base_url=base_url, retry=NO_RETRY) as ocr:
         with pytest.raises(wx.ConnectionFailed):
             await ocr.idcard(IMAGE)
 

@@ -11,6 +11,7 @@ import pytest
 
 import wxocr_async as wx
 from wxocr_async.emulator import Fault, WeChatEmulator, card_png
+from wxocr_async.retry import NO_RETRY
 from wxocr_async.token import TokenEndpoint
 
 SECRET = "SENTINEL-appsecret-5f1d2c"
@@ -33,6 +34,7 @@ async def provoke_everything(
         async with wx.OcrClient(
             emu.appid,
             SECRET,
+            retry=NO_RETRY,
             base_url=emu.base_url,
             token_endpoint=endpoint,
         ) as ocr:
@@ -62,7 +64,7 @@ async def provoke_everything(
     emu.ip_whitelist = frozenset({"10.9.9.9"})
     for endpoint in TOKEN_ENDPOINTS:
         async with wx.OcrClient(
-            emu.appid, SECRET, base_url=emu.base_url, token_endpoint=endpoint
+            emu.appid, SECRET, retry=NO_RETRY, base_url=emu.base_url, token_endpoint=endpoint
         ) as ocr:
             with pytest.raises(wx.IpNotWhitelisted) as info:
                 await ocr.idcard(IMAGE)
@@ -72,13 +74,20 @@ async def provoke_everything(
     dead = WeChatEmulator()
     dead_url = await dead.start()
     await dead.stop()
-    async with wx.OcrClient(emu.appid, SECRET, base_url=dead_url, token_endpoint="token") as ocr:
+    async with wx.OcrClient(
+        emu.appid, SECRET, retry=NO_RETRY, base_url=dead_url, token_endpoint="token"
+    ) as ocr:
         with pytest.raises(wx.ConnectionFailed) as cinfo:
             await ocr.idcard(IMAGE)
         caught.append(cinfo.value)
     emu.push_faults("token", Fault.held(release))
     async with wx.OcrClient(
-        emu.appid, SECRET, base_url=emu.base_url, token_endpoint="token", timeout=0.05
+        emu.appid,
+        SECRET,
+        retry=NO_RETRY,
+        base_url=emu.base_url,
+        token_endpoint="token",
+        timeout=0.05,
     ) as ocr:
         with pytest.raises(wx.RequestTimeout) as tinfo:
             await ocr.idcard(IMAGE)
@@ -87,7 +96,9 @@ async def provoke_everything(
     # a caller's session with raise_for_status: aiohttp's error text holds the whole URL
     async with (
         aiohttp.ClientSession(raise_for_status=True) as session,
-        wx.OcrClient(emu.appid, SECRET, base_url=emu.base_url, session=session) as ocr,
+        wx.OcrClient(
+            emu.appid, SECRET, retry=NO_RETRY, base_url=emu.base_url, session=session
+        ) as ocr,
     ):
         emu.push_faults("idcard", Fault.http(503))
         with pytest.raises(wx.HTTPStatusError) as hinfo:
@@ -95,7 +106,7 @@ async def provoke_everything(
         caught.append(hinfo.value)
     # a caller-supplied token
     token = next(iter(emu._valid_tokens))
-    async with wx.OcrClient(token=token, base_url=emu.base_url) as ocr:
+    async with wx.OcrClient(token=token, retry=NO_RETRY, base_url=emu.base_url) as ocr:
         reprs.append(repr(ocr))
         emu.push_faults("idcard", Fault.connection_reset())
         with pytest.raises(wx.ConnectionFailed) as rinfo:

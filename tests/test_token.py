@@ -180,8 +180,6 @@ def test_configuration_errors() -> None:
         wx.OcrClient("wx123")
     with pytest.raises(wx.InvalidInput, match="only one of"):
         wx.OcrClient("wx123", "s", token="t")
-    with pytest.raises(wx.InvalidInput, match="store= caches tokens"):
-        wx.OcrClient(token="t", store=wx.MemoryStore(clock=ManualClock()))
     with pytest.raises(wx.InvalidInput, match="http"):
         wx.OcrClient(token="t", base_url="api.weixin.qq.com")
     with pytest.raises(wx.InvalidInput, match="'stable_token' or 'token'"):

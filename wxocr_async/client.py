@@ -17,6 +17,8 @@ from .credentials import AppCredentialSource
 from .endpoints import (
     BANKCARD,
     BUSINESS_LICENSE,
+    BY_METHOD,
+    BY_NAME,
     DRIVER_LICENSE,
     IDCARD,
     MENU,
@@ -25,8 +27,9 @@ from .endpoints import (
     VEHICLE_LICENSE,
     Endpoint,
 )
-from .errors import InvalidCredential, InvalidInput
-from .images import ImageInput, PreparedImage, read_object, read_path
+from .errors import InvalidCredential, InvalidInput, QuotaExceeded, WxOcrError
+from .images import ImageInput, PreparedImage, is_path, load
+from .limits import Limits, QuotaScope
 from .models import (
     BankCardResult,
     BusinessLicenseResult,
@@ -47,7 +50,9 @@ from .protocol import (
     decode_reply,
     structure_result,
 )
-from .store import TokenStore
+from .retry import RetryPolicy
+from .shrink import pillow_available
+from .store import MemoryStore, TokenStore
 from .token import (
     Clock,
     CloudbaseTokenSource,
@@ -117,6 +122,12 @@ class OcrClient:
         token_source: TokenSource | None = None,
         token_endpoint: TokenEndpoint = "stable_token",
         store: TokenStore | None = None,
+        concurrency: int | None = None,
+        rate_limit: float | None = None,
+        daily_quota: int | None = None,
+        quota_scope: QuotaScope = "endpoint",
+        retry: RetryPolicy | None = None,
+        shrink_images: bool = False,
         transport: Transport | None = None,
         clock: Clock = time.time,
     ) -> None:
@@ -129,9 +140,24 @@ class OcrClient:
         self.appid = appid
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        if shrink_images and not pillow_available():
+            raise InvalidInput("shrink_images=True needs Pillow: pip install 'wxocr_async[images]'")
+        store = store if store is not None else MemoryStore(clock=clock)
         self._tokens = _choose_token_source(
             appid, secret, token, cloudbase_token, token_source, token_endpoint, store, clock
         )
+        self._limits = Limits(
+            appid=appid,
+            store=store,
+            clock=clock,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            daily_quota=daily_quota,
+            quota_scope=quota_scope,
+        )
+        #: when and how failed requests are sent again
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._shrink = shrink_images
         self._transport: Transport = transport or AiohttpTransport(session)
         self._closed = False
         #: wx-server-sdk parity: ``await client.openapi.ocr.idcard({"imgUrl": ...})``
@@ -279,37 +305,89 @@ class OcrClient:
     ) -> dict[str, Any]:
         """One OCR call returning WeChat's decoded JSON reply (errors raised)."""
         check_one_source(image, img_url)  # before reading any file
-        prepared = await _prepare(image) if image is not None else None
-        request = build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
-        return await self._send_ocr(request, self._resolve(timeout))
+        prepared = await self._prepare(image) if image is not None else None
 
-    async def _send_ocr(self, request: OcrRequest, timeout: float | None) -> dict[str, Any]:
-        tokens = self._tokens
-        retried = False
+        def build() -> OcrRequest:
+            return build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
+
+        return await self._send_ocr(endpoint, build, self._resolve(timeout))
+
+    async def _prepare(self, image: ImageInput | PreparedImage) -> PreparedImage:
+        if isinstance(image, PreparedImage):
+            return image
+        if is_path(image) or self._shrink:  # file I/O or re-encoding: off the event loop
+            return await asyncio.to_thread(load, image, shrink=self._shrink)
+        return load(image)
+
+    async def _send_ocr(
+        self, endpoint: Endpoint[Any], build: Callable[[], OcrRequest], timeout: float | None
+    ) -> dict[str, Any]:
+        tokens, limits, retry = self._tokens, self._limits, self.retry
+        request = build()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        attempt = 1
+        token_retried = False
         while True:
             token = await tokens.get(self._token_http)
-            param = (tokens.query_name, token) if token and tokens.query_name else None
-            url = compose_url(self.base_url, request.path, request.query, param)
-            resp = await self._transport.send(
-                "POST",
-                url,
-                body=request.body,
-                content_type=request.content_type,
-                timeout=timeout,
-                where=request.path,
-            )
-            log.debug("POST %s -> HTTP %d, %d bytes", request.path, resp.status, len(resp.body))
+            reservation = await limits.reserve(endpoint.name, endpoint.path)
             try:
+                param = (tokens.query_name, token) if token and tokens.query_name else None
+                url = compose_url(self.base_url, request.path, request.query, param)
+                async with limits.slot():
+                    resp = await self._transport.send(
+                        "POST",
+                        url,
+                        body=request.body,
+                        content_type=request.content_type,
+                        timeout=timeout,
+                        where=request.path,
+                    )
+                log.debug("POST %s -> HTTP %d, %d bytes", request.path, resp.status, len(resp.body))
                 return decode_reply(resp.status, resp.content_type, resp.body, request.path)
             except InvalidCredential as exc:
-                if retried or token is None or not await tokens.reject(token):
+                await limits.give_back(reservation)  # refused before any recognition
+                if token_retried or token is None or not await tokens.reject(token):
                     raise
-                retried = True
+                token_retried = True  # a token retry does not spend the retry budget
                 log.info(
                     "%s rejected the token (errcode %d); refreshing and retrying once",
                     request.path,
                     exc.errcode,
                 )
+            except QuotaExceeded:
+                await limits.mark_exhausted(endpoint.name)
+                raise
+            except WxOcrError as exc:
+                delay = retry.delay(exc, attempt)
+                if not (
+                    retry.should_retry(exc, attempt)
+                    and retry.within_deadline(loop.time() - started, delay)
+                ):
+                    raise
+                log.info(
+                    "%s failed with errcode %d; attempt %d of %d in %.2f s",
+                    request.path,
+                    exc.errcode,
+                    attempt + 1,
+                    retry.attempts,
+                    delay,
+                )
+                attempt += 1
+                await retry.sleep(delay)
+                request = build()  # a fresh body (and multipart boundary) for the new attempt
+            except BaseException:
+                await limits.give_back(reservation)  # cancelled: count nothing
+                raise
+
+    async def quota_remaining(self, endpoint: str) -> int | None:
+        """Calls left today for ``endpoint`` (``"idcard"``, ``"vehicle_license"`` or
+        ``"driving"``...) under ``daily_quota`` (0 once WeChat said it is spent); None
+        when no limit applies."""
+        found = BY_NAME.get(endpoint) or BY_METHOD.get(endpoint)
+        if found is None:
+            raise InvalidInput(f"unknown endpoint {endpoint!r}")
+        return await self._limits.remaining(found.name)
 
     async def _token_http(
         self, method: str, path: str, *, query: str, json_body: dict[str, Any] | None
@@ -335,16 +413,6 @@ class OcrClient:
         return timeout
 
 
-async def _prepare(image: ImageInput | PreparedImage) -> PreparedImage:
-    if isinstance(image, PreparedImage):
-        return image
-    prepared = read_object(image)
-    if prepared is not None:
-        return prepared
-    assert isinstance(image, (str, os.PathLike))  # read_object returns None only for paths
-    return await asyncio.to_thread(read_path, image)  # a path: read it off the event loop
-
-
 def _choose_token_source(
     appid: str | None,
     secret: str | None,
@@ -367,8 +435,6 @@ def _choose_token_source(
     ]
     if len(given) > 1:
         raise InvalidInput(f"pass only one of {' or '.join(given)}")
-    if store is not None and secret is None:
-        raise InvalidInput("store= caches tokens fetched with appid= and secret=; pass those too")
     if token is not None:
         if not (callable(token) or (isinstance(token, str) and token)):
             raise InvalidInput("token must be a non-empty string or an async callable")

@@ -61,3 +61,14 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
 )
 BY_NAME: dict[str, Endpoint[Any]] = {e.name: e for e in ENDPOINTS}
 BY_CLOUD_NAME: dict[str, Endpoint[Any]] = {n: e for e in ENDPOINTS for n in e.cloud_names}
+#: OcrClient method name -> endpoint
+BY_METHOD: dict[str, Endpoint[Any]] = {
+    "idcard": IDCARD,
+    "bankcard": BANKCARD,
+    "vehicle_license": VEHICLE_LICENSE,
+    "driver_license": DRIVER_LICENSE,
+    "business_license": BUSINESS_LICENSE,
+    "printed_text": PRINTED_TEXT,
+    "plate_number": PLATE_NUMBER,
+    "menu": MENU,
+}

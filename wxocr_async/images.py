@@ -78,15 +78,49 @@ def _safe_filename(name: str | None, ext: str) -> str:
     return f"image.{ext}"
 
 
-def read_path(path: str | os.PathLike[str]) -> PreparedImage:
-    """Read and check an image file (blocking: the client calls it in a thread)."""
-    p = Path(path)
+def load(image: object, *, shrink: bool = False) -> PreparedImage:
+    """Read and check an image given as a path, bytes or a binary file object.
+
+    Blocking for paths (the client calls it in a thread). With ``shrink``, an image of
+    2 MB or more is re-encoded to fit (see :mod:`wxocr_async.shrink`) instead of refused.
+    """
+    data, name, source = _read(image, max_bytes=None if shrink else MAX_IMAGE_BYTES)
+    if shrink and len(data) >= MAX_IMAGE_BYTES:
+        from .shrink import shrink_to_fit
+
+        stem = os.path.splitext(os.path.basename(name))[0] if name else "image"
+        return check_image(shrink_to_fit(data), f"{stem}.jpg", source)
+    return check_image(data, name, source)
+
+
+def is_path(image: object) -> bool:
+    return isinstance(image, (str, os.PathLike))
+
+
+def _read(image: object, *, max_bytes: int | None) -> tuple[bytes, str | None, str]:
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return bytes(image), None, "image data"
+    if is_path(image):
+        return _read_path(Path(image), max_bytes)  # type: ignore[arg-type]
+    read = getattr(image, "read", None)
+    if callable(read):
+        data = read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise InvalidInput("image file object must be opened in binary mode ('rb')")
+        name = getattr(image, "name", None)
+        return bytes(data), name if isinstance(name, str) else None, "image file object"
+    raise InvalidInput(
+        f"image must be a path, bytes or a binary file object, not {type(image).__name__}"
+    )
+
+
+def _read_path(p: Path, max_bytes: int | None) -> tuple[bytes, str, str]:
     source = f"image file {str(p)!r}"
     try:
         if p.is_dir():
             raise InvalidInput(f"image path {str(p)!r} is a directory, not an image file")
         size = p.stat().st_size
-        if size >= MAX_IMAGE_BYTES:  # refuse before reading a huge file
+        if max_bytes is not None and size >= max_bytes:  # refuse before reading a huge file
             raise _too_large(size, source)
         data = p.read_bytes()
     except FileNotFoundError as exc:
@@ -95,24 +129,4 @@ def read_path(path: str | os.PathLike[str]) -> PreparedImage:
         raise InvalidInput(f"image file {str(p)!r} cannot be read: permission denied") from exc
     except OSError as exc:
         raise InvalidInput(f"image file {str(p)!r} cannot be read: {exc.strerror}") from exc
-    return check_image(data, p.name, source)
-
-
-def read_object(image: object) -> PreparedImage | None:
-    """Check in-memory bytes or a binary file object; None if ``image`` is a path."""
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        return check_image(bytes(image), None, "image data")
-    read = getattr(image, "read", None)
-    if callable(read):
-        data = read()
-        if not isinstance(data, (bytes, bytearray)):
-            raise InvalidInput("image file object must be opened in binary mode ('rb')")
-        name = getattr(image, "name", None)
-        return check_image(
-            bytes(data), name if isinstance(name, str) else None, "image file object"
-        )
-    if isinstance(image, (str, os.PathLike)):
-        return None
-    raise InvalidInput(
-        f"image must be a path, bytes or a binary file object, not {type(image).__name__}"
-    )
+    return data, p.name, source

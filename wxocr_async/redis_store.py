@@ -1,9 +1,11 @@
 """RedisStore: tokens shared by every process using the same Redis (extra ``[redis]``).
 
-Keys, all under ``{namespace}:{key}`` where ``key`` names the token endpoint and appid:
-``:token`` (JSON, expiring with the token), ``:lock`` (the refresh lock, ``SET NX PX``
-with an owner token, released only by its owner), ``:forced:{china day}`` and
-``:forced:last`` (forced-refresh bookkeeping).
+Keys, all under ``{namespace}:{key}`` where ``key`` names the token endpoint and appid
+(or, for quotas, the appid and endpoint): ``:token`` (JSON, expiring with the token),
+``:lock`` (the refresh lock, ``SET NX PX`` with an owner token, released only by its
+owner), ``:forced:{china day}`` and ``:forced:last`` (forced-refresh bookkeeping),
+``:quota:{china day}`` (calls counted, atomically, by a Lua script) and
+``:exhausted:{china day}`` (WeChat said the quota is spent).
 """
 
 from __future__ import annotations
@@ -44,6 +46,21 @@ if count < tonumber(ARGV[2]) and (not last or now - tonumber(last) >= tonumber(A
   return {1, count, last or ''}
 end
 return {0, count, last or ''}
+"""
+
+
+# KEYS: the day's counter; ARGV: limit. Counts one call if under the limit.
+_TAKE_QUOTA = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used >= tonumber(ARGV[1]) then return 0 end
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], 172800)
+return 1
+"""
+_RETURN_QUOTA = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used > 0 then redis.call('DECR', KEYS[1]) end
+return 0
 """
 
 
@@ -162,6 +179,39 @@ class RedisStore:
             return None
         last_time = float(last) if last not in (b"", "", None) else None
         return force_refresh_refusal(int(count), last_time, now, policy) or "refused"
+
+    # -- the daily quota -------------------------------------------------------------
+
+    async def take_quota(self, key: str, day: int, limit: int) -> bool:
+        taken = await self._run(
+            "count a call against the daily quota",
+            lambda: self._redis.eval(_TAKE_QUOTA, 1, self._k(key, f"quota:{day}"), limit),
+        )
+        return bool(taken)
+
+    async def return_quota(self, key: str, day: int) -> None:
+        await self._run(
+            "give back a quota reservation",
+            lambda: self._redis.eval(_RETURN_QUOTA, 1, self._k(key, f"quota:{day}")),
+        )
+
+    async def quota_used(self, key: str, day: int) -> int:
+        raw = await self._run(
+            "read the daily quota", lambda: self._redis.get(self._k(key, f"quota:{day}"))
+        )
+        return int(raw or 0)
+
+    async def mark_exhausted(self, key: str, day: int) -> None:
+        await self._run(
+            "mark the quota spent",
+            lambda: self._redis.set(self._k(key, f"exhausted:{day}"), 1, ex=172800),
+        )
+
+    async def is_exhausted(self, key: str, day: int) -> bool:
+        found = await self._run(
+            "read the quota state", lambda: self._redis.exists(self._k(key, f"exhausted:{day}"))
+        )
+        return bool(found)
 
     async def close(self) -> None:
         """Close the client if this store created it (``from_url``)."""

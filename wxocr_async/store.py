@@ -62,6 +62,27 @@ class TokenStore(Protocol):
         """Record a forced refresh and return None, or return why it is not allowed now."""
         ...
 
+    async def take_quota(self, key: str, day: int, limit: int) -> bool:
+        """Atomically count one call against ``key`` for ``day`` if fewer than ``limit``
+        were counted; False (and nothing counted) otherwise."""
+        ...
+
+    async def return_quota(self, key: str, day: int) -> None:
+        """Give back one call counted by :meth:`take_quota` (it never went out)."""
+        ...
+
+    async def quota_used(self, key: str, day: int) -> int:
+        """Calls counted against ``key`` for ``day``."""
+        ...
+
+    async def mark_exhausted(self, key: str, day: int) -> None:
+        """Remember that WeChat said ``key``'s quota for ``day`` is spent."""
+        ...
+
+    async def is_exhausted(self, key: str, day: int) -> bool:
+        """Whether :meth:`mark_exhausted` was called for ``key`` and ``day``."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -76,6 +97,8 @@ class MemoryStore:
         self._locks: dict[str, str] = {}
         self._unlocked: dict[str, asyncio.Event] = {}
         self._forced: dict[str, list[float]] = {}
+        self._quota: dict[tuple[str, int], int] = {}
+        self._exhausted: set[tuple[str, int]] = set()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self._tokens)} tokens)"
@@ -120,6 +143,30 @@ class MemoryStore:
             times.append(now)
         self._forced[key] = times
         return reason
+
+    async def take_quota(self, key: str, day: int, limit: int) -> bool:
+        used = self._quota.get((key, day), 0)
+        if used >= limit:
+            return False
+        if any(d < day for _, d in self._quota):
+            self._quota = {k: v for k, v in self._quota.items() if k[1] >= day}
+        self._quota[(key, day)] = used + 1
+        return True
+
+    async def return_quota(self, key: str, day: int) -> None:
+        used = self._quota.get((key, day), 0)
+        if used > 0:
+            self._quota[(key, day)] = used - 1
+
+    async def quota_used(self, key: str, day: int) -> int:
+        return self._quota.get((key, day), 0)
+
+    async def mark_exhausted(self, key: str, day: int) -> None:
+        self._exhausted = {k for k in self._exhausted if k[1] >= day}
+        self._exhausted.add((key, day))
+
+    async def is_exhausted(self, key: str, day: int) -> bool:
+        return (key, day) in self._exhausted
 
     async def close(self) -> None:
         return None
