@@ -46,7 +46,9 @@ from .models import (
     TextItem,
     VehicleLicenseResult,
 )
+from .limits import QuotaScope
 from .redis_store import RedisStore
+from .retry import NO_RETRY, RetryPolicy
 from .store import ForceRefreshPolicy, MemoryStore, TokenStore
 from .token import CloudbaseTokenSource, NoTokenSource, StaticTokenSource, TokenSource
 
@@ -57,6 +59,7 @@ __all__ = [
     "ENDPOINTS",
     "MAX_IMAGE_BYTES",
     "NOT_GIVEN",
+    "NO_RETRY",
     "AppCredentialSource",
     "BadAppCredentials",
     "BadResponse",
@@ -91,8 +94,10 @@ __all__ = [
     "Point",
     "PrintedTextResult",
     "QuotaExceeded",
+    "QuotaScope",
     "RateLimited",
     "RedisStore",
+    "RetryPolicy",
     "RequestTimeout",
     "StaticTokenSource",
     "StoreUnavailable",
