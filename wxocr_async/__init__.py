@@ -29,6 +29,7 @@ from .errors import (
     WxOcrError,
 )
 from .images import MAX_IMAGE_BYTES
+from .limits import QuotaScope
 from .models import (
     BankCardResult,
     BusinessLicenseResult,
@@ -46,7 +47,6 @@ from .models import (
     TextItem,
     VehicleLicenseResult,
 )
-from .limits import QuotaScope
 from .redis_store import RedisStore
 from .retry import NO_RETRY, RetryPolicy
 from .store import ForceRefreshPolicy, MemoryStore, TokenStore
@@ -97,8 +97,8 @@ __all__ = [
     "QuotaScope",
     "RateLimited",
     "RedisStore",
-    "RetryPolicy",
     "RequestTimeout",
+    "RetryPolicy",
     "StaticTokenSource",
     "StoreUnavailable",
     "SystemBusy",
