@@ -16,7 +16,9 @@ IMAGE = check_image(card_png("protocol"), "front.png", "image data")
 
 
 def test_multipart_body_is_well_formed() -> None:
-    body, content_type = multipart_body("img", IMAGE)
+    parts, content_type = multipart_body("img", IMAGE)
+    assert parts[1] is IMAGE.data  # the image itself is not copied
+    body = b"".join(parts)
     boundary = content_type.split("boundary=")[1]
     assert body.startswith(f"--{boundary}\r\n".encode())
     assert b'Content-Disposition: form-data; name="img"; filename="front.png"\r\n' in body
@@ -27,7 +29,7 @@ def test_multipart_body_is_well_formed() -> None:
 
 def test_url_request_has_no_body() -> None:
     req = build_ocr_request(IDCARD, image=None, img_url="https://a.example/x y.png?q=1&r=2")
-    assert req.body == b"" and req.content_type is None
+    assert req.body == () and req.content_type is None
     assert req.query == "img_url=https%3A%2F%2Fa.example%2Fx%20y.png%3Fq%3D1%26r%3D2"
 
 

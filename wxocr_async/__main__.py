@@ -40,9 +40,9 @@ async def demo(samples: Sequence[str]) -> None:
         print(f"token fetches: {emu.stats.token_fetches}, OCR calls: {emu.stats.total_ocr_calls}")
 
 
-async def serve(host: str, port: int) -> None:
+async def serve(host: str, port: int, latency: float) -> None:
     """Run the emulator until interrupted."""
-    emu = WeChatEmulator()
+    emu = WeChatEmulator(latency=latency)
     base_url = await emu.start(host, port)
     print(f"WeChat emulator on {base_url}  appid={emu.appid}  secret={emu.secret}", flush=True)
     try:
@@ -63,14 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_emu = sub.add_parser("emulator", help="run the WeChat emulator")
     p_emu.add_argument("--host", default="127.0.0.1")
-    p_emu.add_argument("--port", type=int, default=8099)
+    p_emu.add_argument("--port", type=int, default=8099, help="0: any free port")
+    p_emu.add_argument("--latency", type=float, default=0.0, help="seconds per OCR reply")
     args = parser.parse_args(argv)
     unknown = [s for s in getattr(args, "samples", None) or [] if s not in SAMPLE_REPLIES]
     if unknown:
         parser.error(f"unknown sample {unknown[0]!r}; choose from {', '.join(SAMPLE_REPLIES)}")
     try:
         if args.command == "emulator":
-            asyncio.run(serve(args.host, args.port))
+            asyncio.run(serve(args.host, args.port, args.latency))
         else:
             asyncio.run(demo(getattr(args, "samples", None) or list(SAMPLE_REPLIES)))
     except KeyboardInterrupt:

@@ -108,6 +108,20 @@ def _structure_str(value: Any, _: type) -> str:
     raise TypeError(f"expected a string, got {type(value).__name__}")
 
 
+# Optional scalars get hooks of their own, so the generated code calls them directly
+# instead of going through cattrs' generic Optional dispatch for every field.
+def _structure_optional_str(value: Any, _: type) -> str | None:
+    return value if value is None or type(value) is str else _structure_str(value, str)
+
+
+def _structure_optional_int(value: Any, _: type) -> int | None:
+    return value if value is None or type(value) is int else _structure_int(value, int)
+
+
+def _structure_optional_float(value: Any, _: type) -> float | None:
+    return None if value is None else _structure_float(value, float)
+
+
 # -- model hooks ------------------------------------------------------------------------
 
 
@@ -184,6 +198,9 @@ def converter(naming: Naming) -> cattrs.Converter:
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(float, _structure_float)
     conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(str | None, _structure_optional_str)
+    conv.register_structure_hook(int | None, _structure_optional_int)
+    conv.register_structure_hook(float | None, _structure_optional_float)
     conv.register_structure_hook_factory(attrs.has, _structure_factory(conv, naming))
     conv.register_unstructure_hook_factory(attrs.has, _unstructure_factory(conv, naming))
     return conv

@@ -6,6 +6,7 @@ again unchanged on a retry; the token goes into the URL only at send time.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any, Literal, TypeVar
@@ -25,14 +26,21 @@ ImageMode = Literal["photo", "scan"]
 IMAGE_MODES: frozenset[str] = frozenset({"photo", "scan"})
 
 
+Body = tuple[bytes, ...]
+
+
 @attrs.frozen
 class OcrRequest:
-    """An OCR request minus its token: ``POST {base}/{path}?{query}`` with ``body``."""
+    """An OCR request minus its token: ``POST {base}/{path}?{query}`` with ``body``.
+
+    The body is a tuple of byte strings sent one after another, so the image itself
+    is never copied (a multipart body is: head, the caller's image bytes, tail).
+    """
 
     path: str
     #: encoded query string without the token ("" when there is none)
     query: str
-    body: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    body: Body = attrs.field(repr=lambda b: f"<{sum(map(len, b))} bytes>")
     content_type: str | None
 
 
@@ -53,7 +61,7 @@ def build_ocr_request(
     if img_url is not None:
         check_img_url(img_url)
         params.append("img_url=" + quote(img_url, safe=""))
-        return OcrRequest(endpoint.path, "&".join(params), b"", None)
+        return OcrRequest(endpoint.path, "&".join(params), (), None)
     assert image is not None
     body, content_type = multipart_body("img", image)
     return OcrRequest(endpoint.path, "&".join(params), body, content_type)
@@ -76,26 +84,35 @@ def check_img_url(img_url: object) -> None:
         raise InvalidInput("img_url must start with http:// or https:// (WeChat fetches it)")
 
 
-def multipart_body(field: str, image: PreparedImage) -> tuple[bytes, str]:
-    """A ``multipart/form-data`` body with one file part, and its Content-Type."""
+def multipart_body(field: str, image: PreparedImage) -> tuple[Body, str]:
+    """A ``multipart/form-data`` body with one file part (as parts), and its Content-Type.
+
+    The boundary is 128 random bits, fresh for every request, as aiohttp's own FormData
+    does: the image is not scanned for it.
+    """
     boundary = os.urandom(16).hex()
-    while boundary.encode() in image.data:  # astronomically rare; keeps the body well formed
-        boundary = os.urandom(16).hex()
     head = (
         f"--{boundary}\r\n"
         f'Content-Disposition: form-data; name="{field}"; filename="{image.filename}"\r\n'
         f"Content-Type: {image.content_type}\r\n\r\n"
     ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
-    return b"".join((head, image.data, tail)), f"multipart/form-data; boundary={boundary}"
+    return (head, image.data, tail), f"multipart/form-data; boundary={boundary}"
 
 
 def compose_url(base_url: str, path: str, query: str, token: tuple[str, str] | None) -> str:
     """The full URL to send. It holds the token: never log or format it."""
-    parts = [query] if query else []
-    if token is not None:
-        parts.append(f"{token[0]}={quote(token[1], safe='')}")
-    return f"{base_url}/{path}?{'&'.join(parts)}" if parts else f"{base_url}/{path}"
+    param = _token_param(*token) if token is not None else ""
+    if query and param:
+        return f"{base_url}/{path}?{query}&{param}"
+    if query or param:
+        return f"{base_url}/{path}?{query or param}"
+    return f"{base_url}/{path}"
+
+
+@functools.lru_cache(maxsize=8)
+def _token_param(name: str, value: str) -> str:
+    return f"{name}={quote(value, safe='')}"
 
 
 def decode_reply(status: int, content_type: str, body: bytes, where: str) -> dict[str, Any]:
@@ -110,7 +127,7 @@ def decode_reply(status: int, content_type: str, body: bytes, where: str) -> dic
             endpoint=where,
         )
     try:
-        payload = json.loads(body)
+        payload = json.loads(body.decode("utf-8"))  # WeChat sends UTF-8; skips detection
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadResponse(
             f"reply is not JSON (HTTP {status}, {_describe(content_type, body)})",

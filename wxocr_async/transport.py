@@ -8,12 +8,13 @@ so a cause whose text contains a credential is not chained.
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Protocol
 
 import aiohttp
+import aiohttp.payload
 import attrs
+from aiohttp.abc import AbstractStreamWriter
 from yarl import URL
 
 from .errors import ConnectionFailed, HTTPStatusError, RequestTimeout, TransportError
@@ -21,8 +22,37 @@ from .errors import ConnectionFailed, HTTPStatusError, RequestTimeout, Transport
 log = logging.getLogger("wxocr_async.transport")
 
 _CREDENTIAL_MARKERS = ("access_token", "secret", "cloudbase_access_token")
-#: bodies above this go as a stream so aiohttp writes them in chunks, draining between
-_STREAM_ABOVE = 1024 * 1024
+
+
+class _PartsPayload(aiohttp.payload.Payload):
+    """A body sent as several byte strings in turn: no joined copy of the image."""
+
+    _autoclose = True
+
+    def __init__(self, parts: tuple[bytes, ...], content_type: str | None) -> None:
+        super().__init__(parts, content_type=content_type)
+        self._size = sum(map(len, parts))
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return b"".join(self._value).decode(encoding, errors)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        for part in self._value:
+            await writer.write(part)  # drains between parts when the socket is slow
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        if content_length is None:
+            await self.write(writer)
+            return
+        left = content_length
+        for part in self._value:
+            if left <= 0:
+                break
+            chunk = part if len(part) <= left else memoryview(part)[:left]
+            await writer.write(chunk)
+            left -= len(chunk)
 
 
 @attrs.frozen
@@ -40,7 +70,7 @@ class Transport(Protocol):
         method: str,
         url: str,
         *,
-        body: bytes,
+        body: bytes | tuple[bytes, ...],
         content_type: str | None,
         timeout: float | None,
         where: str,
@@ -73,16 +103,19 @@ class AiohttpTransport:
         method: str,
         url: str,
         *,
-        body: bytes,
+        body: bytes | tuple[bytes, ...],
         content_type: str | None,
         timeout: float | None,
         where: str,
     ) -> HttpResponse:
         session = self._get_session()
-        headers = {"Content-Type": content_type} if content_type else None
-        data: bytes | io.BytesIO | None = body if body or method != "GET" else None
-        if len(body) > _STREAM_ABOVE:
-            data = io.BytesIO(body)  # a fresh stream per send: a retry re-sends it whole
+        data: bytes | _PartsPayload | None
+        headers = None
+        if isinstance(body, tuple):
+            data = _PartsPayload(body, content_type) if body else None
+        else:
+            data = body if body or method != "GET" else None
+            headers = {"Content-Type": content_type} if content_type else None
         try:
             async with session.request(
                 method,

@@ -237,7 +237,24 @@ class WeChatEmulator:
         app.router.add_route("*", "/cv/ocr/{name}", self._ocr)
         app.router.add_get("/_emulator/samples/{name}", self._sample)
         app.router.add_get("/_emulator/files/{key}/{name}", self._hosted_file)
+        app.router.add_get("/_emulator/stats", self._stats)
         return app
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """The counters as JSON, for processes that cannot read ``stats`` directly."""
+        s = self.stats
+        return _json(
+            {
+                "token_fetches": s.token_fetches,
+                "token_requests": s.token_requests,
+                "stable_token_requests": s.stable_token_requests,
+                "ocr_calls": dict(s.ocr_calls),
+                "ocr_results": dict(s.ocr_results),
+                "max_in_flight": s.max_in_flight,
+                "invalid_tokens": s.invalid_tokens,
+                "expired_tokens": s.expired_tokens,
+            }
+        )
 
     # -- tokens ---------------------------------------------------------------------------
 
