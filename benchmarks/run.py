@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -20,6 +22,18 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+CPUS = sorted(os.sched_getaffinity(0))
+# The emulator gets the last core to itself and the clients the others, so that each
+# client's figures are its own, not its share of a core fought over with the server.
+PINNED = shutil.which("taskset") is not None and len(CPUS) >= 2
+SERVER_CPUS = [CPUS[-1]] if PINNED else CPUS
+CLIENT_CPUS = CPUS[:-1] if PINNED else CPUS
+
+
+def pinned(cmd: list[str], cpus: list[int]) -> list[str]:
+    return ["taskset", "-c", ",".join(map(str, cpus)), *cmd] if PINNED else cmd
+
+
 CLIENTS = ["floor", "wxocr_async", "httpx", "wechatpy"]
 # (name, in flight, server latency s, requests, quick requests)
 SCENARIOS = [

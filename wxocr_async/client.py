@@ -72,6 +72,9 @@ R = TypeVar("R", bound=WireModel)
 
 DEFAULT_BASE_URL = "https://api.weixin.qq.com"
 DEFAULT_TIMEOUT = 30.0
+#: aiohttp's own default connection limit: a burst of calls waits on the client's
+#: semaphore instead of all building requests at once (None: no bound)
+DEFAULT_CONCURRENCY = 100
 
 
 class NotGiven(enum.Enum):
@@ -105,6 +108,9 @@ class OcrClient:
 
     ``session``: an ``aiohttp.ClientSession`` of yours, used and never closed; by default
     the client makes its own inside the running loop and closes it on exit.
+    ``concurrency``: requests in flight at most (default 100, aiohttp's connection limit;
+    None: unbounded); ``rate_limit``, ``daily_quota``, ``quota_scope``: see
+    :mod:`wxocr_async.limits`; ``retry``: a :class:`~wxocr_async.retry.RetryPolicy`.
     ``timeout``: seconds for each HTTP request (None: no limit); each method takes
     ``timeout=`` too.
     """
@@ -122,7 +128,7 @@ class OcrClient:
         token_source: TokenSource | None = None,
         token_endpoint: TokenEndpoint = "stable_token",
         store: TokenStore | None = None,
-        concurrency: int | None = None,
+        concurrency: int | None = DEFAULT_CONCURRENCY,
         rate_limit: float | None = None,
         daily_quota: int | None = None,
         quota_scope: QuotaScope = "endpoint",
