@@ -48,16 +48,19 @@ class Emulator:
 
     def __init__(self, latency: float) -> None:
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "wxocr_async",
-                "emulator",
-                "--port",
-                "0",
-                "--latency",
-                str(latency),
-            ],
+            pinned(
+                [
+                    sys.executable,
+                    "-m",
+                    "wxocr_async",
+                    "emulator",
+                    "--port",
+                    "0",
+                    "--latency",
+                    str(latency),
+                ],
+                SERVER_CPUS,
+            ),
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -74,15 +77,18 @@ def measure(
     client: str, scenario: str, base_url: str, requests: int, in_flight: int
 ) -> dict[str, Any]:
     out = subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "clients.py"),
-            client,
-            scenario,
-            base_url,
-            str(requests),
-            str(in_flight),
-        ],
+        pinned(
+            [
+                sys.executable,
+                str(HERE / "clients.py"),
+                client,
+                scenario,
+                base_url,
+                str(requests),
+                str(in_flight),
+            ],
+            CLIENT_CPUS,
+        ),
         capture_output=True,
         text=True,
         check=True,
@@ -159,6 +165,12 @@ def report(
         f"httpx {version('httpx')}, wechatpy {version('wechatpy')}",
         f"date: {time.strftime('%Y-%m-%d')}; command: python benchmarks/run.py "
         f"--rounds {args.rounds}{' --quick' if args.quick else ''}; median of {args.rounds} rounds",
+        f"cores: {len(CPUS)}; "
+        + (
+            f"emulator pinned to CPU {SERVER_CPUS}, clients to CPU {CLIENT_CPUS}"
+            if PINNED
+            else "not pinned (no taskset, or a single core): client and emulator share"
+        ),
         "",
         f"{'scenario':<22} {'client':<12} {'req/s':>7} {'ratio':>6} {'CPU us/req':>10} "
         f"{'ratio':>6} {'peak RSS MB':>11} {'vs floor':>8}",
