@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +110,40 @@ def redis_url() -> Iterator[str]:
 def namespace() -> str:
     """A Redis key namespace of this test's own."""
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.asynccontextmanager
+async def redis_workers(
+    count: int, args: Sequence[str]
+) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """``count`` OS processes of ``tests.redis_worker`` with ``args``, each past READY
+    and told to go; killed on the way out if still running."""
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.redis_worker",
+            *args,
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(count)
+    ]
+    try:
+        for p in procs:
+            assert p.stdout is not None
+            assert await asyncio.wait_for(p.stdout.readline(), 60) == b"READY\n"
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write(b"go\n")
+            await p.stdin.drain()
+        yield procs
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                p.kill()
+                await p.wait()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,10 +13,9 @@ from wxocr_async.emulator import Fault, WeChatEmulator, card_png
 from wxocr_async.limits import Pacer
 from wxocr_async.retry import NO_RETRY
 
-from .conftest import ManualClock
+from .conftest import ManualClock, redis_workers
 
 IMAGE = card_png("limits")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def client(emu: WeChatEmulator, **kw: object) -> wx.OcrClient:
@@ -147,44 +144,15 @@ async def test_memory_quota_is_atomic_under_concurrency(emulator: WeChatEmulator
 async def test_three_processes_share_one_redis_quota(redis_url: str, namespace: str) -> None:
     """3 OS processes x 20 concurrent calls, daily_quota=20 in one Redis: exactly 20 sent."""
     async with WeChatEmulator() as emu:
-        procs = [
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "tests.redis_worker",
-                emu.base_url,
-                redis_url,
-                namespace,
-                emu.appid,
-                emu.secret,
-                "20",
-                "20",
-                cwd=ROOT,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-            )
-            for _ in range(3)
-        ]
         summaries = []
-        try:
-            for p in procs:
-                assert p.stdout is not None
-                assert await asyncio.wait_for(p.stdout.readline(), 60) == b"READY\n"
-            for p in procs:
-                assert p.stdin is not None
-                p.stdin.write(b"go\n")
-                await p.stdin.drain()
+        args = [emu.base_url, redis_url, namespace, emu.appid, emu.secret, "20", "20"]
+        async with redis_workers(3, args) as procs:
             for p in procs:
                 assert p.stdout is not None
                 while (line := await asyncio.wait_for(p.stdout.readline(), 120)) == b"WAITING\n":
                     pass
                 summaries.append(json.loads(line))
                 assert await asyncio.wait_for(p.wait(), 60) == 0
-        finally:
-            for p in procs:
-                if p.returncode is None:
-                    p.kill()
-                    await p.wait()
         assert sum(s["ok"] for s in summaries) == 20, summaries
         assert sum(s["over_quota"] for s in summaries) == 40
         assert emu.stats.ocr_calls["idcard"] == 20

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import redis.asyncio
@@ -15,10 +13,9 @@ from wxocr_async.emulator import Fault, WeChatEmulator, card_png
 from wxocr_async.store import ForceRefreshPolicy
 from wxocr_async.token import AccessToken
 
-from .conftest import _free_port
+from .conftest import _free_port, redis_workers
 
 IMAGE = card_png("redis")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def test_store_operations(redis_url: str, namespace: str) -> None:
@@ -135,31 +132,8 @@ async def test_four_processes_cold_cache_fetch_one_token(redis_url: str, namespa
     release, arrived = asyncio.Event(), asyncio.Event()
     async with WeChatEmulator() as emu:
         emu.push_faults("stable_token", Fault.held(release, arrived))
-        procs = [
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "tests.redis_worker",
-                emu.base_url,
-                redis_url,
-                namespace,
-                emu.appid,
-                emu.secret,
-                "100",
-                cwd=ROOT,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-            )
-            for _ in range(4)
-        ]
-        try:
-            for p in procs:
-                assert p.stdout is not None
-                assert await asyncio.wait_for(p.stdout.readline(), 60) == b"READY\n"
-            for p in procs:
-                assert p.stdin is not None
-                p.stdin.write(b"go\n")
-                await p.stdin.drain()
+        args = [emu.base_url, redis_url, namespace, emu.appid, emu.secret, "100"]
+        async with redis_workers(4, args) as procs:
             await asyncio.wait_for(arrived.wait(), 60)  # one process is fetching...
             first_lines = [asyncio.ensure_future(p.stdout.readline()) for p in procs]  # type: ignore[union-attr]
             waiting = 0
@@ -180,11 +154,6 @@ async def test_four_processes_cold_cache_fetch_one_token(redis_url: str, namespa
                     line = await asyncio.wait_for(p.stdout.readline(), 120)
                 summaries.append(json.loads(line))
                 assert await asyncio.wait_for(p.wait(), 60) == 0
-        finally:
-            for p in procs:
-                if p.returncode is None:
-                    p.kill()
-                    await p.wait()
         assert [s["ok"] for s in summaries] == [100, 100, 100, 100], summaries
         assert emu.stats.token_fetches == 1
         assert emu.stats.ocr_results["idcard"] == 400
