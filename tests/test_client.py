@@ -40,3 +40,18 @@ def test_repr_names_the_app_not_the_secret() -> None:
     ocr = wx.OcrClient("wx123", "s3cr3t-value", base_url="https://api.weixin.qq.com/")
     assert repr(ocr).startswith("OcrClient(appid='wx123', base_url='https://api.weixin.qq.com'")
     assert "s3cr3t-value" not in repr(ocr)
+
+
+async def test_the_store_is_closed_with_the_client_whatever_the_token_source() -> None:
+    closed: list[str] = []
+
+    class RecordingStore(wx.MemoryStore):
+        async def close(self) -> None:
+            closed.append("closed")
+
+    import time
+
+    for kwargs in ({"token": "t"}, {"appid": "wx1", "secret": "s"}):
+        async with wx.OcrClient(store=RecordingStore(clock=time.time), **kwargs):  # type: ignore[arg-type]
+            pass
+    assert closed == ["closed", "closed"]  # once each, quota-only stores included

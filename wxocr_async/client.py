@@ -139,8 +139,7 @@ class OcrClient:
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidInput(f"base_url must be an http(s) URL, not {base_url!r}")
-        if timeout is not None and timeout <= 0:
-            raise InvalidInput("timeout must be a positive number of seconds, or None")
+        _check_timeout(timeout)
         if session is not None and transport is not None:
             raise InvalidInput("pass session= or transport=, not both")
         self.appid = appid
@@ -149,6 +148,7 @@ class OcrClient:
         if shrink_images and not pillow_available():
             raise InvalidInput("shrink_images=True needs Pillow: pip install 'wxocr_async[images]'")
         store = store if store is not None else MemoryStore(clock=clock)
+        self._store: TokenStore = store
         self._tokens = _choose_token_source(
             appid, secret, token, cloudbase_token, token_source, token_endpoint, store, clock
         )
@@ -189,13 +189,14 @@ class OcrClient:
         await self.close()
 
     async def close(self) -> None:
-        """Release the session (if the client made it) and any token fetch in flight.
-        Safe to call more than once."""
+        """Release the session (if the client made it), any token fetch in flight, and the
+        store's connections (a RedisStore closes only a client it made). Safe to call twice."""
         if self._closed:
             return
         self._closed = True
         try:
             await self._tokens.close()
+            await self._store.close()
         finally:
             await self._transport.close()
 
@@ -399,7 +400,7 @@ class OcrClient:
         self, method: str, path: str, *, query: str, json_body: dict[str, Any] | None
     ) -> dict[str, Any]:
         url = compose_url(self.base_url, path, query, None)
-        body = json.dumps(json_body).encode() if json_body is not None else b""
+        body = (json.dumps(json_body).encode(),) if json_body is not None else ()
         resp = await self._transport.send(
             method,
             url,
@@ -414,9 +415,13 @@ class OcrClient:
     def _resolve(self, timeout: Timeout) -> float | None:
         if timeout is NOT_GIVEN:
             return self.timeout
-        if timeout is not None and timeout <= 0:
-            raise InvalidInput("timeout must be a positive number of seconds, or None")
-        return timeout
+        return _check_timeout(timeout)
+
+
+def _check_timeout(timeout: float | None) -> float | None:
+    if timeout is not None and timeout <= 0:
+        raise InvalidInput("timeout must be a positive number of seconds, or None")
+    return timeout
 
 
 def _choose_token_source(

@@ -102,10 +102,11 @@ class AppCredentialSource:
         if not task.cancelled() and task.exception() is None:
             self._token = task.result()
 
-    def _usable(self, token: AccessToken | None, *, fresh: bool) -> bool:
+    def _usable(self, token: AccessToken | None, *, fresh: bool) -> AccessToken | None:
+        """``token`` if it is not the rejected one and is still fresh (or valid), else None."""
         if token is None or token.value == self._rejected:
-            return False
-        return self._clock() < (token.refresh_at if fresh else token.expires_at)
+            return None
+        return token if self._clock() < (token.refresh_at if fresh else token.expires_at) else None
 
     async def _refresh(self, http: TokenHttp) -> AccessToken:
         store, key = self._store, self._key
@@ -113,23 +114,19 @@ class AppCredentialSource:
         deadline = loop.time() + 2 * self._lock_timeout
         while True:
             stored = await store.load_token(key)
-            if self._usable(stored, fresh=True):
-                assert stored is not None
-                return stored  # another client or process refreshed it
+            if fresh := self._usable(stored, fresh=True):
+                return fresh  # another client or process refreshed it
             if await store.try_lock(key, self._owner, self._lock_timeout):
                 try:
-                    stored = await store.load_token(key)
-                    if self._usable(stored, fresh=True):
-                        assert stored is not None
-                        return stored
+                    if fresh := self._usable(await store.load_token(key), fresh=True):
+                        return fresh
                     token = await self._fetch(http)
                     await store.save_token(key, token, self._clock())
                     return token
                 finally:
                     await store.unlock(key, self._owner)
-            if self._usable(stored, fresh=False):
-                assert stored is not None
-                return stored  # still valid: use it while another process refreshes
+            if valid := self._usable(stored, fresh=False):
+                return valid  # still valid: use it while another process refreshes
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TokenUnavailable(
@@ -183,4 +180,3 @@ class AppCredentialSource:
         if task is not None and not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await self._store.close()

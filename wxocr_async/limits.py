@@ -146,12 +146,7 @@ class Limits:
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold a concurrency slot (and a pacing turn) around one HTTP request."""
-        if self._semaphore is None:
-            if self._pacer is not None:
-                await self._pacer.wait()
-            yield
-            return
-        async with self._semaphore:
+        async with self._semaphore or contextlib.nullcontext():
             if self._pacer is not None:
                 await self._pacer.wait()
             yield

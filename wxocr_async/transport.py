@@ -70,7 +70,7 @@ class Transport(Protocol):
         method: str,
         url: str,
         *,
-        body: bytes | tuple[bytes, ...],
+        body: tuple[bytes, ...],
         content_type: str | None,
         timeout: float | None,
         where: str,
@@ -103,30 +103,24 @@ class AiohttpTransport:
         method: str,
         url: str,
         *,
-        body: bytes | tuple[bytes, ...],
+        body: tuple[bytes, ...],
         content_type: str | None,
         timeout: float | None,
         where: str,
     ) -> HttpResponse:
         session = self._get_session()
-        data: bytes | _PartsPayload | None
-        headers = None
-        if isinstance(body, tuple):
-            data = _PartsPayload(body, content_type) if body else None
-        else:
-            data = body if body or method != "GET" else None
-            headers = {"Content-Type": content_type} if content_type else None
+        # the body goes as its parts, in turn (empty: no body at all)
+        data = _PartsPayload(body, content_type) if body else None
         try:
             async with session.request(
                 method,
                 URL(url, encoded=True),
                 data=data,
-                headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,
             ) as resp:
-                data = await resp.read()
-                return HttpResponse(resp.status, resp.headers.get("Content-Type", ""), data)
+                reply = await resp.read()
+                return HttpResponse(resp.status, resp.headers.get("Content-Type", ""), reply)
         except TimeoutError as exc:
             raise RequestTimeout(f"no reply within {timeout} s", endpoint=where) from _safe_cause(
                 exc

@@ -391,28 +391,23 @@ class WeChatEmulator:
             k: "<token>" if k in ("access_token", "cloudbase_access_token") else v
             for k, v in request.query.items()
         }
-        img_url = request.query.get("img_url")
-        if img_url is not None or _media_type(request) != "multipart/form-data":
-            body = await request.read()
-            self.stats.seen.append(
-                SeenRequest(name, request.method, query, _media_type(request), len(body))
-            )
-            if img_url is not None:
-                return await self._fetch_image(img_url)
-            return None, _error(41005)
         body = await request.read()
-        seen = SeenRequest(name, request.method, query, _media_type(request), len(body))
-        part = _file_part(body, request.headers.get("Content-Type", ""), "img")
-        if part is None:
-            self.stats.seen.append(seen)
-            return None, _error(41005)
-        filename, content_type, image = part
-        self.stats.seen.append(
-            attrs.evolve(
-                seen, part_name="img", part_filename=filename, part_content_type=content_type
+        media_type = _media_type(request)
+        seen = SeenRequest(name, request.method, query, media_type, len(body))
+        img_url = request.query.get("img_url")
+        part = None
+        if img_url is None and media_type == "multipart/form-data":
+            part = _file_part(body, request.headers.get("Content-Type", ""), "img")
+        if part is not None:
+            seen = attrs.evolve(
+                seen, part_name="img", part_filename=part[0], part_content_type=part[1]
             )
-        )
-        return image, None
+        self.stats.seen.append(seen)
+        if img_url is not None:
+            return await self._fetch_image(img_url)
+        if part is None:
+            return None, _error(41005)
+        return part[2], None
 
     async def _fetch_image(self, url: str) -> tuple[bytes | None, Reply | None]:
         if not url.startswith(("http://", "https://")):
