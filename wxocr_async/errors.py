@@ -21,6 +21,7 @@ constant                   errcode   raised as
 ``ERRCODE_FORCE_REFRESH``  -10300    :class:`TokenRefreshLimited`
 ``ERRCODE_TOKEN_WAIT``     -10301    :class:`TokenUnavailable`
 ``ERRCODE_STORE``          -10400    :class:`StoreUnavailable`
+``ERRCODE_CLOSED``         -10500    :class:`ClientClosed`
 =========================  ========  ====================================
 
 Messages are built from the endpoint path and the code, never from a URL, so
@@ -39,6 +40,10 @@ ERRCODE_LOCAL_QUOTA = -10200
 ERRCODE_FORCE_REFRESH = -10300
 ERRCODE_TOKEN_WAIT = -10301
 ERRCODE_STORE = -10400
+ERRCODE_CLOSED = -10500
+
+#: a server's errmsg is kept in errors up to this many characters
+MAX_ERRMSG_CHARS = 1000
 
 QUOTA_MESSAGE = "not enough market quota"
 
@@ -168,7 +173,10 @@ TOKEN_REJECTED_CODES = frozenset({40001, 40014, 42001})
 
 
 def error_from_reply(errcode: int, errmsg: str, endpoint: str | None = None) -> WxOcrError:
-    """The exception for a WeChat error reply (pure; does not raise)."""
+    """The exception for a WeChat error reply (pure; does not raise). ``errmsg`` is kept
+    up to :data:`MAX_ERRMSG_CHARS` characters."""
+    if len(errmsg) > MAX_ERRMSG_CHARS:
+        errmsg = f"{errmsg[:MAX_ERRMSG_CHARS]}... ({len(errmsg)} characters)"
     if QUOTA_MESSAGE in errmsg:
         return QuotaExceeded(errcode, errmsg, endpoint=endpoint)
     cls = ERRCODE_CLASSES.get(errcode, WxOcrError)
@@ -244,7 +252,8 @@ class TokenRefreshLimited(WxOcrError):
 
 
 class TokenUnavailable(WxOcrError):
-    """Another process held the token refresh lock too long without storing a token
+    """No token could be had in time: another process held the refresh lock without
+    storing one, the refresh did not finish, or the caller's token callable failed
     (errcode ``ERRCODE_TOKEN_WAIT``)."""
 
     retryable = True
@@ -261,6 +270,16 @@ class StoreUnavailable(WxOcrError):
 
     def __init__(self, errmsg: str) -> None:
         super().__init__(ERRCODE_STORE, errmsg)
+
+
+class ClientClosed(WxOcrError):
+    """The client was closed while this call was waiting or in flight, or before it
+    started (errcode ``ERRCODE_CLOSED``)."""
+
+    def __init__(
+        self, errmsg: str = "the client was closed", *, endpoint: str | None = None
+    ) -> None:
+        super().__init__(ERRCODE_CLOSED, errmsg, endpoint=endpoint)
 
 
 class CloudCallError(WxOcrError):
