@@ -54,7 +54,7 @@ def test_errcode_forms() -> None:
     assert decode_reply(200, "", b'{"number": "1"}', "x") == {"number": "1"}
     with pytest.raises(wx.CertificateNotFound):
         decode_reply(200, "", b'{"errcode": "101001", "errmsg": "certificate not found"}', "x")
-    with pytest.raises(wx.BadResponse, match="non-numeric"):
+    with pytest.raises(wx.BadResponse, match="not an integer"):
         decode_reply(200, "", b'{"errcode": "zero"}', "x")
     with pytest.raises(wx.BadResponse, match="not JSON"):
         decode_reply(200, "", b"\xff\xfe", "x")

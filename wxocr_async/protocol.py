@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -118,31 +119,51 @@ def _token_param(name: str, value: str) -> str:
 def decode_reply(status: int, content_type: str, body: bytes, where: str) -> dict[str, Any]:
     """The JSON object of a successful reply; raises the matching WxOcrError otherwise.
 
-    ``errcode`` may be a number or a numeric string; a missing one means success.
+    Only a 2xx status can succeed (a redirect is never followed, nor a success).
+    ``errcode`` may be an integer or a string of ASCII digits with an optional ``-``;
+    a missing one means success. Anything else is :class:`BadResponse`.
     """
-    if status >= 400:
+    if not 200 <= status < 300:
         raise HTTPStatusError(
             status,
             f"HTTP {status} instead of a JSON reply ({_describe(content_type, body)})",
             endpoint=where,
         )
     try:
-        payload = json.loads(body.decode("utf-8"))  # WeChat sends UTF-8; skips detection
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        # WeChat sends UTF-8 (skips detection); NaN and Infinity are not JSON
+        payload = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # bad bytes or JSON, too deep, digits over the limit
         raise BadResponse(
             f"reply is not JSON (HTTP {status}, {_describe(content_type, body)})",
             endpoint=where,
         ) from None
     if not isinstance(payload, dict):
         raise BadResponse(f"reply is JSON but not an object (HTTP {status})", endpoint=where)
-    raw_code = payload.get("errcode", 0)
-    try:
-        errcode = int(raw_code) if raw_code is not None else 0
-    except (TypeError, ValueError):
-        raise BadResponse(f"reply has a non-numeric errcode {raw_code!r}", endpoint=where) from None
+    errcode = _errcode(payload.get("errcode", 0))
+    if errcode is None:
+        raise BadResponse("reply has an errcode that is not an integer", endpoint=where)
     if errcode != 0:
-        raise error_from_reply(errcode, str(payload.get("errmsg", "")), where)
+        errmsg = payload.get("errmsg", "")
+        raise error_from_reply(errcode, errmsg if isinstance(errmsg, str) else repr(errmsg), where)
     return payload
+
+
+_ERRCODE_TEXT = re.compile(r"-?[0-9]{1,18}")
+
+
+def _errcode(raw: object) -> int | None:
+    """``raw`` as WeChat's errcode, or None if it is not one (``0.5``, ``true``, ``"4_0001"``)."""
+    if raw is None:
+        return 0
+    if type(raw) is int:
+        return raw if abs(raw) < 10**18 else None
+    if isinstance(raw, str) and _ERRCODE_TEXT.fullmatch(raw):
+        return int(raw)
+    return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _describe(content_type: str, body: bytes) -> str:
