@@ -90,6 +90,11 @@ class AppCredentialSource:
         token = self._token
         if token is not None and self._clock() < token.refresh_at:
             return token.value
+        if (
+            self._inflight is not None
+            and self._inflight.get_loop() is not asyncio.get_running_loop()
+        ):
+            self._inflight = None  # left behind by a loop that has finished
         if self._inflight is None:
             self._inflight = asyncio.ensure_future(self._refresh(http))
             self._inflight.add_done_callback(self._refresh_done)
@@ -109,9 +114,19 @@ class AppCredentialSource:
         return token if self._clock() < (token.refresh_at if fresh else token.expires_at) else None
 
     async def _refresh(self, http: TokenHttp) -> AccessToken:
+        bound = 2 * self._lock_timeout
+        try:
+            async with asyncio.timeout(bound):  # store operations and waits included
+                return await self._refresh_unbounded(http)
+        except TimeoutError:
+            raise TokenUnavailable(
+                f"no token within {bound:.0f} s: the token endpoint, the store or another "
+                "process refreshing it did not answer in time",
+                endpoint=self._path,
+            ) from None
+
+    async def _refresh_unbounded(self, http: TokenHttp) -> AccessToken:
         store, key = self._store, self._key
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 2 * self._lock_timeout
         while True:
             stored = await store.load_token(key)
             if fresh := self._usable(stored, fresh=True):
@@ -127,15 +142,8 @@ class AppCredentialSource:
                     await store.unlock(key, self._owner)
             if valid := self._usable(stored, fresh=False):
                 return valid  # still valid: use it while another process refreshes
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TokenUnavailable(
-                    f"waited {2 * self._lock_timeout:.0f} s for other processes to refresh the "
-                    "token, and none stored one",
-                    endpoint=self._path,
-                )
             log.debug("token refresh in progress elsewhere for %s; waiting", self.appid)
-            await store.wait_for_unlock(key, remaining)
+            await store.wait_for_unlock(key, self._lock_timeout)
 
     async def _fetch(self, http: TokenHttp) -> AccessToken:
         token = await self._fetch_once(http, force=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -94,8 +95,7 @@ class MemoryStore:
         self._tokens: TLRUCache[str, AccessToken] = TLRUCache(
             maxsize, ttu=lambda _k, token, _now: token.expires_at, timer=clock
         )
-        self._locks: dict[str, str] = {}
-        self._unlocked: dict[str, asyncio.Event] = {}
+        self._locks: dict[str, _HeldLock] = {}
         self._forced: dict[str, list[float]] = {}
         self._quota: dict[tuple[str, int], int] = {}
         self._exhausted: set[tuple[str, int]] = set()
@@ -116,22 +116,24 @@ class MemoryStore:
             del self._tokens[key]
 
     async def try_lock(self, key: str, owner: str, ttl: float) -> bool:
-        if key in self._locks:
+        held = self._locks.get(key)
+        if held is not None and held.live():
             return False
-        self._locks[key] = owner
-        self._unlocked[key] = asyncio.Event()
+        self._locks[key] = _HeldLock(owner, time.monotonic() + ttl)
         return True
 
     async def unlock(self, key: str, owner: str) -> None:
-        if self._locks.get(key) == owner:
+        held = self._locks.get(key)
+        if held is not None and held.owner == owner:
             del self._locks[key]
-            self._unlocked.pop(key).set()
+            held.released.set()
 
     async def wait_for_unlock(self, key: str, timeout: float) -> None:
-        event = self._unlocked.get(key)
-        if event is not None:
+        held = self._locks.get(key)
+        if held is not None and held.live():
+            wait = min(timeout, held.expires - time.monotonic())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout)
+                await asyncio.wait_for(held.released.wait(), max(0.0, wait))
 
     async def claim_force_refresh(
         self, key: str, now: float, policy: ForceRefreshPolicy
@@ -170,6 +172,21 @@ class MemoryStore:
 
     async def close(self) -> None:
         return None
+
+
+class _HeldLock:
+    """A refresh lock taken in this process: by whom, until when, in which event loop."""
+
+    def __init__(self, owner: str, expires: float) -> None:
+        self.owner = owner
+        self.expires = expires  # time.monotonic()
+        self.loop = asyncio.get_running_loop()
+        self.released = asyncio.Event()
+
+    def live(self) -> bool:
+        """Held, not expired, and taken in the running loop (a finished loop's holder is
+        gone: its lock is free)."""
+        return time.monotonic() < self.expires and self.loop is asyncio.get_running_loop()
 
 
 def force_refresh_refusal(

@@ -8,6 +8,7 @@ client gives them, so this module never touches aiohttp.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Literal, Protocol
 
 import attrs
 
-from .errors import BadResponse, InvalidInput
+from .errors import BadResponse, InvalidInput, TokenUnavailable, WxOcrError
 
 log = logging.getLogger("wxocr_async.token")
 
@@ -62,6 +63,10 @@ class AccessToken:
         return f"AccessToken(<redacted>, expires_at={self.expires_at:.1f})"
 
 
+#: WeChat's documented token lifetime: no token is cached longer, whatever expires_in says
+MAX_TOKEN_LIFETIME = 7200.0
+
+
 def default_refresh_margin(lifetime: float) -> float:
     """Refresh when less than min(5 min, a quarter of the lifetime) remains."""
     return min(300.0, lifetime / 4)
@@ -73,17 +78,37 @@ def parse_token_reply(
     """An :class:`AccessToken` from a token endpoint's JSON (which has no errcode on success)."""
     value = reply.get("access_token")
     lifetime = reply.get("expires_in")
-    if not isinstance(value, str) or not value:
-        raise BadResponse("token reply has no access_token", endpoint=where)
-    if isinstance(lifetime, str) and lifetime.isdigit():
-        lifetime = int(lifetime)
-    if not isinstance(lifetime, (int, float)) or isinstance(lifetime, bool) or lifetime <= 0:
-        raise BadResponse("token reply has no positive expires_in", endpoint=where)
+    if not isinstance(value, str) or not value or not value.isprintable() or len(value) > 2048:
+        raise BadResponse("token reply has no usable access_token", endpoint=where)
+    if isinstance(lifetime, str) and lifetime.isascii() and lifetime.isdigit():
+        lifetime = int(lifetime[:12])
+    if (
+        not isinstance(lifetime, (int, float))
+        or isinstance(lifetime, bool)
+        or (isinstance(lifetime, float) and not math.isfinite(lifetime))
+        or lifetime <= 0
+    ):
+        raise BadResponse("token reply has no finite positive expires_in", endpoint=where)
+    lifetime = float(min(lifetime, MAX_TOKEN_LIFETIME))  # never trust it past WeChat's 2 h
     expires_at = fetched_at + lifetime
     # never schedule the next refresh sooner than half the lifetime (or 30 s) from now, so a
     # token handed back near its end does not turn into a fetch on every call
-    refresh_at = max(expires_at - margin(float(lifetime)), fetched_at + min(30.0, lifetime / 2))
+    refresh_at = max(expires_at - margin(lifetime), fetched_at + min(30.0, lifetime / 2))
     return AccessToken(value, expires_at, min(refresh_at, expires_at))
+
+
+async def ask_callable(source: Callable[[], Awaitable[str]], what: str) -> str:
+    """A token from the caller's async callable; its failures become :class:`TokenUnavailable`
+    (chained), so that only WxOcrErrors leave a call."""
+    try:
+        value = await source()
+    except WxOcrError:
+        raise
+    except Exception as exc:
+        raise TokenUnavailable(f"{what} failed: {type(exc).__name__}") from exc
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{what} must return a non-empty string")
+    return value
 
 
 class StaticTokenSource:
@@ -105,10 +130,7 @@ class StaticTokenSource:
 
     async def get(self, http: TokenHttp) -> str:
         if callable(self._token):
-            value = await self._token()
-            if not isinstance(value, str) or not value:
-                raise InvalidInput("the token callable must return a non-empty string")
-            return value
+            return await ask_callable(self._token, "the token callable")
         return self._token
 
     async def reject(self, value: str) -> bool:
@@ -173,10 +195,7 @@ class CloudbaseTokenSource:
         if self._path is not None:
             return self._read_file()
         if callable(self._token):
-            value = await self._token()
-            if not isinstance(value, str) or not value:
-                raise InvalidInput("the cloudbase token callable must return a non-empty string")
-            return value
+            return await ask_callable(self._token, "the cloudbase token callable")
         assert isinstance(self._token, str)
         return self._token
 
