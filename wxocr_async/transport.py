@@ -1,14 +1,18 @@
 """The HTTP transport: the only module of the client that imports aiohttp.
 
-It maps ``(method, url, body, content type, timeout)`` to ``(status, content
-type, body)`` and turns aiohttp's exceptions into ours, once. aiohttp's own
-exception texts can hold the full URL, and WeChat's URLs hold the access_token,
-so a cause whose text contains a credential is not chained.
+It maps ``(method, url, body, content type, timeout)`` to ``(status, content type,
+body)`` and turns every exception aiohttp raises into ours, once. It never follows a
+redirect, never raises for a status (the caller's session may be set to: it is
+overridden per request), and reads a reply body up to :data:`MAX_REPLY_BYTES`,
+counted after decompression, which it does itself so that a compression bomb is cut
+off at the cap. The client scrubs the errors of secret values (see
+:mod:`wxocr_async.redact`); causes are chained for debugging.
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import zlib
 from typing import Protocol
 
 import aiohttp
@@ -17,11 +21,32 @@ import attrs
 from aiohttp.abc import AbstractStreamWriter
 from yarl import URL
 
-from .errors import ConnectionFailed, HTTPStatusError, RequestTimeout, TransportError
+from .errors import (
+    BadResponse,
+    ClientClosed,
+    ConnectionFailed,
+    InvalidInput,
+    RequestTimeout,
+    TransportError,
+    WxOcrError,
+)
+from .loops import PerLoop
 
-log = logging.getLogger("wxocr_async.transport")
+#: the largest reply body read, after decompression (WeChat's replies are a few KB; a
+#: dense printed-text page stays well under 1 MB)
+MAX_REPLY_BYTES = 4 * 1024 * 1024
 
-_CREDENTIAL_MARKERS = ("access_token", "secret", "cloudbase_access_token")
+# only what we can decompress with a cap; never brotli, even when it is installed
+_ACCEPT_ENCODING = {"Accept-Encoding": "gzip, deflate"}
+
+
+@attrs.define
+class SendProgress:
+    """How far one request got: ``sent`` once it may have reached the server (its body
+    started going out, or it has no body and the exchange began). A refused connection
+    resets it: that request never reached anyone."""
+
+    sent: bool = False
 
 
 class _PartsPayload(aiohttp.payload.Payload):
@@ -29,14 +54,19 @@ class _PartsPayload(aiohttp.payload.Payload):
 
     _autoclose = True
 
-    def __init__(self, parts: tuple[bytes, ...], content_type: str | None) -> None:
+    def __init__(
+        self, parts: tuple[bytes, ...], content_type: str | None, progress: SendProgress | None
+    ) -> None:
         super().__init__(parts, content_type=content_type)
         self._size = sum(map(len, parts))
+        self._progress = progress
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         return b"".join(self._value).decode(encoding, errors)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
+        if self._progress is not None:
+            self._progress.sent = True
         for part in self._value:
             await writer.write(part)  # drains between parts when the socket is slow
 
@@ -46,6 +76,8 @@ class _PartsPayload(aiohttp.payload.Payload):
         if content_length is None:
             await self.write(writer)
             return
+        if self._progress is not None:
+            self._progress.sent = True
         left = content_length
         for part in self._value:
             if left <= 0:
@@ -74,28 +106,40 @@ class Transport(Protocol):
         content_type: str | None,
         timeout: float | None,
         where: str,
+        progress: SendProgress | None = None,
     ) -> HttpResponse: ...
 
     async def close(self) -> None: ...
 
 
 class AiohttpTransport:
-    """Sends requests through one ``aiohttp.ClientSession``.
+    """Sends requests through an ``aiohttp.ClientSession``.
 
-    A session passed in belongs to the caller and is never closed here; otherwise
-    one is created lazily inside the running loop and closed by :meth:`close`.
+    A session passed in belongs to the caller and is never closed here (it must belong
+    to the loop that makes the calls). Otherwise the transport makes one per event loop,
+    on first use, and closes it when that loop shuts down or on :meth:`close`.
     """
 
-    def __init__(self, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession | None = None, *, max_reply: int = MAX_REPLY_BYTES
+    ) -> None:
         self._session = session
-        self._owns_session = session is None
+        self._owned: PerLoop[aiohttp.ClientSession] = PerLoop(aiohttp.ClientSession, _close_session)
+        self._max_reply = max_reply
         self._closed = False
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    async def _get_session(self, where: str) -> aiohttp.ClientSession:
         if self._closed:
-            raise RuntimeError("this client is closed; create a new one")
+            raise ClientClosed("the client is closed; create a new one", endpoint=where)
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            return await self._owned.get()
+        owner = getattr(self._session, "_loop", None)  # aiohttp keeps no public accessor
+        if owner is not None and owner is not asyncio.get_running_loop():
+            state = "a closed" if owner.is_closed() else "another"
+            raise InvalidInput(
+                f"the aiohttp.ClientSession passed as session= belongs to {state} event "
+                "loop; create it inside the loop that makes the calls"
+            )
         return self._session
 
     async def send(
@@ -107,42 +151,139 @@ class AiohttpTransport:
         content_type: str | None,
         timeout: float | None,
         where: str,
+        progress: SendProgress | None = None,
     ) -> HttpResponse:
-        session = self._get_session()
+        session = await self._get_session(where)
         # the body goes as its parts, in turn (empty: no body at all)
-        data = _PartsPayload(body, content_type) if body else None
+        data = _PartsPayload(body, content_type, progress) if body else None
+        if data is None and progress is not None:
+            progress.sent = True  # no body to watch: assume it may arrive
+        error: WxOcrError
+        cause: BaseException
         try:
             async with session.request(
                 method,
                 URL(url, encoded=True),
                 data=data,
+                headers=_ACCEPT_ENCODING,
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,
+                raise_for_status=False,
+                auto_decompress=False,
             ) as resp:
-                reply = await resp.read()
+                reply = await _read_body(resp, self._max_reply, where)
                 return HttpResponse(resp.status, resp.headers.get("Content-Type", ""), reply)
+        except WxOcrError:
+            raise
         except TimeoutError as exc:
-            raise RequestTimeout(f"no reply within {timeout} s", endpoint=where) from _safe_cause(
-                exc
-            )
-        except aiohttp.ClientResponseError as exc:  # a caller's session with raise_for_status
-            message = f"HTTP {exc.status} instead of a JSON reply"
-            raise HTTPStatusError(exc.status, message, endpoint=where) from _safe_cause(exc)
+            error, cause = RequestTimeout(f"no reply within {timeout} s", endpoint=where), exc
+        except aiohttp.ClientConnectorError as exc:  # refused, DNS, TLS: nothing was sent
+            if progress is not None:
+                progress.sent = False
+            error, cause = _failed(f"cannot connect: {type(exc).__name__}", where), exc
+        except aiohttp.ClientResponseError as exc:  # the reply could not be parsed as HTTP
+            error, cause = _malformed(f"{type(exc).__name__}: {exc.message}", where), exc
+        except aiohttp.ClientPayloadError as exc:  # bad chunk, cut short, bad encoding
+            error, cause = _malformed(f"the reply body is broken: {type(exc).__name__}", where), exc
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:
-            message = f"connection failed: {type(exc).__name__}"
-            raise ConnectionFailed(message, endpoint=where) from _safe_cause(exc)
+            error, cause = _failed(f"connection failed: {type(exc).__name__}", where), exc
         except aiohttp.ClientError as exc:
-            message = f"HTTP client error: {type(exc).__name__}"
-            raise TransportError(message, endpoint=where) from _safe_cause(exc)
+            error = TransportError(f"HTTP client error: {type(exc).__name__}", endpoint=where)
+            cause = exc
+        except (RuntimeError, ValueError, OSError) as exc:  # e.g. a header aiohttp refuses
+            error = TransportError(f"HTTP client failure: {type(exc).__name__}", endpoint=where)
+            cause = exc
+        raise error from cause  # outside the except blocks: no implicit __context__
 
     async def close(self) -> None:
-        """Close the session if this transport created it. Safe to call twice."""
+        """Close the session if this transport made it. Safe to call twice."""
         self._closed = True
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
+        await self._owned.aclose()
 
 
-def _safe_cause(cause: BaseException) -> BaseException | None:
-    """``cause`` to chain, or None when its text could reveal a credential from the URL."""
-    text = f"{cause!s} {cause!r}"
-    return None if any(marker in text for marker in _CREDENTIAL_MARKERS) else cause
+async def _close_session(session: aiohttp.ClientSession) -> None:
+    if not session.closed:
+        await session.close()
+
+
+def _failed(message: str, where: str) -> ConnectionFailed:
+    return ConnectionFailed(message, endpoint=where)
+
+
+def _malformed(what: str, where: str) -> BadResponse:
+    return BadResponse(f"malformed HTTP reply ({what[:200]})", endpoint=where)
+
+
+async def _read_body(resp: aiohttp.ClientResponse, cap: int, where: str) -> bytes:
+    """The reply body, decompressed, refusing more than ``cap`` bytes in or out."""
+    encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise BadResponse(
+            f"reply uses an unsupported Content-Encoding {encoding[:40]!r}", endpoint=where
+        )
+    inflate = _Inflater(encoding, cap, where) if encoding not in ("", "identity") else None
+    parts: list[bytes] = []
+    received = 0
+    while chunk := await resp.content.readany():
+        received += len(chunk)
+        if received > cap:
+            raise _too_large(cap, where)
+        if inflate is not None:
+            parts.extend(inflate.feed(chunk))
+        else:
+            parts.append(chunk)
+    if inflate is not None:
+        parts.extend(inflate.finish())
+    return b"".join(parts)
+
+
+class _Inflater:
+    """gzip or deflate, never producing more than ``cap`` bytes in all."""
+
+    def __init__(self, encoding: str, cap: int, where: str) -> None:
+        self._encoding = encoding
+        self._cap = cap
+        self._where = where
+        self._out = 0
+        self._d: zlib._Decompress | None = None
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if self._d is None:
+            if self._encoding == "deflate":  # zlib-wrapped, or (against the RFC) raw
+                zlib_header = (
+                    len(data) >= 2 and data[0] & 0x0F == 8 and int.from_bytes(data[:2]) % 31 == 0
+                )
+                self._d = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+            else:
+                self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out: list[bytes] = []
+        try:
+            while data:
+                piece = self._d.decompress(data, self._cap + 1 - self._out)
+                self._out += len(piece)
+                if self._out > self._cap:
+                    raise _too_large(self._cap, self._where)
+                out.append(piece)
+                data = self._d.unconsumed_tail
+        except zlib.error:
+            raise BadResponse(
+                f"reply body is not valid {self._encoding} data", endpoint=self._where
+            ) from None
+        return out
+
+    def finish(self) -> list[bytes]:
+        if self._d is None:
+            return []
+        try:
+            rest = self._d.flush(self._cap + 1 - self._out)
+        except zlib.error:
+            raise BadResponse(
+                f"reply body is not valid {self._encoding} data", endpoint=self._where
+            ) from None
+        if self._out + len(rest) > self._cap:
+            raise _too_large(self._cap, self._where)
+        return [rest]
+
+
+def _too_large(cap: int, where: str) -> BadResponse:
+    return BadResponse(f"reply body is larger than {cap} bytes; not read further", endpoint=where)
