@@ -27,8 +27,9 @@ async def test_close_is_idempotent_and_closed_client_refuses(emulator: WeChatEmu
     await ocr.idcard(IMAGE)
     await ocr.close()
     await ocr.close()
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(wx.ClientClosed, match="closed") as info:
         await ocr.idcard(IMAGE)
+    assert info.value.errcode == wx.errors.ERRCODE_CLOSED
 
 
 async def test_client_without_calls_closes_cleanly() -> None:

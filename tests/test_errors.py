@@ -182,7 +182,9 @@ async def test_token_endpoint_errors_name_the_cause(emulator: WeChatEmulator) ->
             await ocr.idcard(IMAGE)
     emulator.ip_whitelist = None
     emulator.push_faults("stable_token", Fault.error(-1))
-    async with wx.OcrClient(emulator.appid, emulator.secret, base_url=emulator.base_url) as ocr:
+    async with wx.OcrClient(
+        emulator.appid, emulator.secret, base_url=emulator.base_url, retry=wx.NO_RETRY
+    ) as ocr:
         with pytest.raises(wx.SystemBusy):
             await ocr.idcard(IMAGE)
         assert (await ocr.idcard(IMAGE)).type == "Front"  # a failed fetch is not cached

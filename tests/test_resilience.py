@@ -156,7 +156,7 @@ def test_policy_decisions_are_pure() -> None:
         RetryPolicy(attempts=0)
 
 
-async def test_cancelling_releases_slots_and_quota(
+async def test_cancelling_releases_slots_and_counts_what_was_sent(
     emulator: WeChatEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     release = asyncio.Event()
@@ -169,12 +169,14 @@ async def test_cancelling_releases_slots_and_quota(
         batch.cancel()
         with pytest.raises(asyncio.CancelledError):
             await batch
-        assert await ocr.quota_remaining("idcard") == 10  # every reservation given back
+        # the 2 held requests reached WeChat (billed); the 4 queued ones never went out
+        assert await ocr.quota_remaining("idcard") == 8
+        assert emulator.stats.ocr_calls["idcard"] == 2
         release.set()
         # both slots are free again: two calls at once get through
         results = await asyncio.wait_for(asyncio.gather(ocr.idcard(IMAGE), ocr.idcard(IMAGE)), 30)
         assert [r.type for r in results] == ["Front", "Front"]
-        assert await ocr.quota_remaining("idcard") == 8
+        assert await ocr.quota_remaining("idcard") == 6
     gc.collect()
     await asyncio.sleep(0)  # let the loop report anything left behind
     bad = [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -49,14 +49,36 @@ async def test_failed_fetch_reaches_every_waiter_and_is_not_cached(
     emulator: WeChatEmulator,
 ) -> None:
     emulator.push_faults("stable_token", Fault.error(-1))
-    async with client(emulator) as ocr:
+    async with client(emulator, retry=wx.NO_RETRY) as ocr:
         results = await asyncio.gather(
             *(ocr.idcard(IMAGE) for _ in range(20)), return_exceptions=True
         )
         assert all(isinstance(r, wx.SystemBusy) for r in results)
-        assert emulator.stats.stable_token_requests == 1  # not retried in a loop
+        assert emulator.stats.stable_token_requests == 1  # one fetch for all, not one each
         assert (await ocr.idcard(IMAGE)).type == "Front"  # the failure was not cached
     assert emulator.stats.stable_token_requests == 2
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.http(500), Fault.error(-1), Fault.not_json(), Fault.connection_reset()],
+    ids=["500", "busy", "text", "reset"],
+)
+async def test_a_flaky_token_endpoint_fails_no_waiter(
+    emulator: WeChatEmulator, fault: Fault
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    emulator.push_faults("stable_token", fault)
+    retry = wx.RetryPolicy(sleep=sleep, random=lambda: 1.0)
+    async with client(emulator, retry=retry) as ocr:
+        results = await asyncio.gather(*(ocr.idcard(IMAGE) for _ in range(20)))
+    assert [r.type for r in results] == ["Front"] * 20
+    assert emulator.stats.stable_token_requests == 2  # the fetch retried once, for everyone
+    assert waits == [0.5]
 
 
 async def test_short_lifetime_over_many_lifetimes(clock: ManualClock) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 
@@ -27,9 +28,16 @@ from .endpoints import (
     VEHICLE_LICENSE,
     Endpoint,
 )
-from .errors import InvalidCredential, InvalidInput, QuotaExceeded, WxOcrError
+from .errors import (
+    ClientClosed,
+    InvalidCredential,
+    InvalidInput,
+    QuotaExceeded,
+    RequestTimeout,
+    WxOcrError,
+)
 from .images import ImageInput, PreparedImage, is_path, load
-from .limits import Limits, QuotaScope
+from .limits import Limits, QuotaScope, check_positive_number
 from .models import (
     BankCardResult,
     BusinessLicenseResult,
@@ -50,6 +58,7 @@ from .protocol import (
     decode_reply,
     structure_result,
 )
+from .redact import Redactor
 from .retry import RetryPolicy
 from .shrink import pillow_available
 from .store import MemoryStore, TokenStore
@@ -61,7 +70,7 @@ from .token import (
     TokenEndpoint,
     TokenSource,
 )
-from .transport import AiohttpTransport, Transport
+from .transport import AiohttpTransport, SendProgress, Transport
 
 if TYPE_CHECKING:
     import aiohttp
@@ -69,12 +78,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("wxocr_async")
 
 R = TypeVar("R", bound=WireModel)
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.weixin.qq.com"
 DEFAULT_TIMEOUT = 30.0
 #: aiohttp's own default connection limit: a burst of calls waits on the client's
 #: semaphore instead of all building requests at once (None: no bound)
 DEFAULT_CONCURRENCY = 100
+#: seconds close() waits for cancelled calls and background work to wind down
+CLOSE_TIMEOUT = 5.0
 
 
 class NotGiven(enum.Enum):
@@ -139,7 +151,7 @@ class OcrClient:
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidInput(f"base_url must be an http(s) URL, not {base_url!r}")
-        _check_timeout(timeout)
+        timeout = _check_timeout(timeout)
         if session is not None and transport is not None:
             raise InvalidInput("pass session= or transport=, not both")
         self.appid = appid
@@ -166,6 +178,15 @@ class OcrClient:
         self._shrink = shrink_images
         self._transport: Transport = transport or AiohttpTransport(session)
         self._closed = False
+        #: tasks running a call now, and those of them that close() cancelled
+        self._calls: set[asyncio.Task[Any]] = set()
+        self._closing: set[asyncio.Task[Any]] = set()
+        self._redactor = Redactor()
+        self._redactor.add(secret, fixed=True)
+        if isinstance(token, str):
+            self._redactor.add(token, fixed=True)
+        if isinstance(cloudbase_token, str):
+            self._redactor.add(cloudbase_token, fixed=True)
         #: wx-server-sdk parity: ``await client.openapi.ocr.idcard({"imgUrl": ...})``
         self.openapi = OpenApi(self)
 
@@ -189,14 +210,27 @@ class OcrClient:
         await self.close()
 
     async def close(self) -> None:
-        """Release the session (if the client made it), any token fetch in flight, and the
-        store's connections (a RedisStore closes only a client it made). Safe to call twice."""
+        """End the calls in flight (each raises :class:`ClientClosed`), then release the
+        session (if the client made it), any token fetch in flight, and the store's
+        connections (a RedisStore closes only a client it made). Safe to call twice."""
         if self._closed:
             return
         self._closed = True
+        me, loop = asyncio.current_task(), asyncio.get_running_loop()
+        calls = [t for t in self._calls if t is not me and not t.done() and t.get_loop() is loop]
+        for task in calls:
+            self._closing.add(task)
+            task.cancel()
+        if calls:
+            await asyncio.wait(calls, timeout=CLOSE_TIMEOUT)
+        await self._limits.settle(CLOSE_TIMEOUT)
         try:
-            await self._tokens.close()
-            await self._store.close()
+            for step in (self._tokens.close, self._store.close):
+                try:
+                    async with asyncio.timeout(CLOSE_TIMEOUT):
+                        await step()
+                except (TimeoutError, WxOcrError) as exc:  # a stalled store: let go of it
+                    log.warning("closing: %s did not finish: %s", step.__qualname__, exc)
         finally:
             await self._transport.close()
 
@@ -311,13 +345,37 @@ class OcrClient:
         timeout: Timeout = NOT_GIVEN,
     ) -> dict[str, Any]:
         """One OCR call returning WeChat's decoded JSON reply (errors raised)."""
+        seconds = self._resolve(timeout)
         check_one_source(image, img_url)  # before reading any file
-        prepared = await self._prepare(image) if image is not None else None
+        async with self._call(endpoint.path):
+            prepared = await self._prepare(image) if image is not None else None
 
-        def build() -> OcrRequest:
-            return build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
+            def build() -> OcrRequest:
+                return build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
 
-        return await self._send_ocr(endpoint, build, self._resolve(timeout))
+            return await self._send_ocr(endpoint, build, seconds)
+
+    @contextlib.asynccontextmanager
+    async def _call(self, where: str) -> AsyncIterator[None]:
+        """Around every public call: refuses it once closed, turns close()'s cancellation
+        into :class:`ClientClosed`, and scrubs every error of secret values."""
+        if self._closed:
+            raise ClientClosed("the client is closed; create a new one", endpoint=where)
+        task = asyncio.current_task()
+        assert task is not None
+        self._calls.add(task)
+        try:
+            yield
+        except WxOcrError as exc:
+            self._redactor.scrub(exc)
+            raise
+        except asyncio.CancelledError:
+            if task not in self._closing or task.uncancel() > 0:
+                raise  # the caller's own cancellation (too)
+            raise ClientClosed("the client was closed during this call", endpoint=where) from None
+        finally:
+            self._calls.discard(task)
+            self._closing.discard(task)
 
     async def _prepare(self, image: ImageInput | PreparedImage) -> PreparedImage:
         if isinstance(image, PreparedImage):
@@ -329,19 +387,72 @@ class OcrClient:
     async def _send_ocr(
         self, endpoint: Endpoint[Any], build: Callable[[], OcrRequest], timeout: float | None
     ) -> dict[str, Any]:
-        tokens, limits, retry = self._tokens, self._limits, self.retry
+        """Attempts, with one token refresh and the retry policy between them.
+
+        Each attempt ends within ``timeout`` seconds: waiting for (or fetching) a token,
+        every store operation, the reservation, the request and the reply body all count;
+        time spent queued for a concurrency slot or a ``rate_limit`` turn does not.
+        """
+        tokens = self._tokens
         request = build()
         loop = asyncio.get_running_loop()
         started = loop.time()
         attempt = 1
         token_retried = False
         while True:
-            token = await tokens.get(self._token_http)
-            reservation = await limits.reserve(endpoint.name, endpoint.path)
+            token: str | None = None
+            error: WxOcrError
             try:
-                param = (tokens.query_name, token) if token and tokens.query_name else None
-                url = compose_url(self.base_url, request.path, request.query, param)
-                async with limits.slot():
+                end = None if timeout is None else loop.time() + timeout
+                async with asyncio.timeout_at(end):
+                    token = await tokens.get(self._token_http)
+                self._redactor.add(token)
+                return await self._exchange(endpoint, request, token, timeout, end)
+            except TimeoutError:  # the attempt's deadline (the transport raises ours)
+                error = RequestTimeout(f"no reply within {timeout} s", endpoint=request.path)
+            except WxOcrError as exc:
+                error = exc
+            if (
+                isinstance(error, InvalidCredential)
+                and not token_retried
+                and token is not None
+                and await self._bounded(tokens.reject(token), timeout, request.path)
+            ):
+                token_retried = True  # a token retry does not spend the retry budget
+                log.info(
+                    "%s rejected the token (errcode %d); refreshing and retrying once",
+                    request.path,
+                    error.errcode,
+                )
+                continue
+            if not await self._wait_to_retry(error, attempt, started, request.path):
+                raise error  # outside the except blocks: no implicit __context__
+            attempt += 1
+            request = build()  # a fresh body (and multipart boundary) for the new attempt
+
+    async def _exchange(
+        self,
+        endpoint: Endpoint[Any],
+        request: OcrRequest,
+        token: str | None,
+        timeout: float | None,
+        end: float | None,
+    ) -> dict[str, Any]:
+        """One request: slot and pacing (queueing: not timed), then reservation, send and
+        decode before ``end``. A reservation whose request never went out (or that WeChat
+        refused for its token) is given back."""
+        limits, tokens, loop = self._limits, self._tokens, asyncio.get_running_loop()
+        param = (tokens.query_name, token) if token and tokens.query_name else None
+        url = compose_url(self.base_url, request.path, request.query, param)
+        queued = loop.time()
+        async with limits.slot():
+            await limits.pace()
+            if end is not None:
+                end += loop.time() - queued
+            async with asyncio.timeout_at(end):
+                reservation = await limits.reserve(endpoint.name, request.path)
+                progress = SendProgress()
+                try:
                     resp = await self._transport.send(
                         "POST",
                         url,
@@ -349,68 +460,91 @@ class OcrClient:
                         content_type=request.content_type,
                         timeout=timeout,
                         where=request.path,
+                        progress=progress,
                     )
-                log.debug("POST %s -> HTTP %d, %d bytes", request.path, resp.status, len(resp.body))
-                return decode_reply(resp.status, resp.content_type, resp.body, request.path)
-            except InvalidCredential as exc:
-                await limits.give_back(reservation)  # refused before any recognition
-                if token_retried or token is None or not await tokens.reject(token):
+                except BaseException:
+                    if not progress.sent:
+                        limits.give_back(reservation)  # never reached WeChat: not billed
                     raise
-                token_retried = True  # a token retry does not spend the retry budget
-                log.info(
-                    "%s rejected the token (errcode %d); refreshing and retrying once",
-                    request.path,
-                    exc.errcode,
-                )
-            except QuotaExceeded:
+        log.debug("POST %s -> HTTP %d, %d bytes", request.path, resp.status, len(resp.body))
+        try:
+            return decode_reply(resp.status, resp.content_type, resp.body, request.path)
+        except InvalidCredential:
+            limits.give_back(reservation)  # refused before any recognition
+            raise
+        except QuotaExceeded as exc:
+            spent = exc
+        # remembered here at once; in the store if it answers in time (the error stands)
+        with contextlib.suppress(WxOcrError, TimeoutError):
+            async with asyncio.timeout_at(end):
                 await limits.mark_exhausted(endpoint.name)
-                raise
-            except WxOcrError as exc:
-                delay = retry.delay(exc, attempt)
-                if not (
-                    retry.should_retry(exc, attempt)
-                    and retry.within_deadline(loop.time() - started, delay)
-                ):
-                    raise
-                log.info(
-                    "%s failed with errcode %d; attempt %d of %d in %.2f s",
-                    request.path,
-                    exc.errcode,
-                    attempt + 1,
-                    retry.attempts,
-                    delay,
-                )
-                attempt += 1
-                await retry.sleep(delay)
-                request = build()  # a fresh body (and multipart boundary) for the new attempt
-            except BaseException:
-                await limits.give_back(reservation)  # cancelled: count nothing
-                raise
+        raise spent
+
+    async def _bounded(self, work: Awaitable[T], timeout: float | None, where: str) -> T:
+        try:
+            async with asyncio.timeout(timeout):
+                return await work
+        except TimeoutError:
+            pass
+        raise RequestTimeout(f"no reply within {timeout} s", endpoint=where)
+
+    async def _wait_to_retry(
+        self, error: WxOcrError, attempt: int, started: float, where: str
+    ) -> bool:
+        """Whether attempt ``attempt`` (failed with ``error``) gets another; if so, after
+        the policy's wait."""
+        retry = self.retry
+        delay = retry.delay(error, attempt)
+        elapsed = asyncio.get_running_loop().time() - started
+        if not (retry.should_retry(error, attempt) and retry.within_deadline(elapsed, delay)):
+            return False
+        log.info(
+            "%s failed with errcode %d; attempt %d of %d in %.2f s",
+            where,
+            error.errcode,
+            attempt + 1,
+            retry.attempts,
+            delay,
+        )
+        await retry.sleep(delay)
+        return True
 
     async def quota_remaining(self, endpoint: str) -> int | None:
         """Calls left today for ``endpoint`` (``"idcard"``, ``"vehicle_license"`` or
         ``"driving"``...) under ``daily_quota`` (0 once WeChat said it is spent); None
-        when no limit applies."""
+        when no limit applies. Bounded by the client's ``timeout``."""
         found = BY_NAME.get(endpoint) or BY_METHOD.get(endpoint)
         if found is None:
             raise InvalidInput(f"unknown endpoint {endpoint!r}")
-        return await self._limits.remaining(found.name)
+        async with self._call(found.path):
+            return await self._bounded(self._limits.remaining(found.name), self.timeout, found.path)
 
     async def _token_http(
         self, method: str, path: str, *, query: str, json_body: dict[str, Any] | None
     ) -> dict[str, Any]:
+        """A token endpoint request, retried under the client's policy like an OCR call."""
         url = compose_url(self.base_url, path, query, None)
         body = (json.dumps(json_body).encode(),) if json_body is not None else ()
-        resp = await self._transport.send(
-            method,
-            url,
-            body=body,
-            content_type="application/json" if json_body is not None else None,
-            timeout=self.timeout,
-            where=path,
-        )
-        log.debug("%s %s -> HTTP %d", method, path, resp.status)
-        return decode_reply(resp.status, resp.content_type, resp.body, path)
+        timeout = self.timeout if self.timeout is not None else DEFAULT_TIMEOUT
+        started = asyncio.get_running_loop().time()
+        attempt = 1
+        while True:
+            try:
+                resp = await self._transport.send(
+                    method,
+                    url,
+                    body=body,
+                    content_type="application/json" if json_body is not None else None,
+                    timeout=timeout,
+                    where=path,
+                )
+                log.debug("%s %s -> HTTP %d", method, path, resp.status)
+                return decode_reply(resp.status, resp.content_type, resp.body, path)
+            except WxOcrError as exc:
+                error = exc
+            if not await self._wait_to_retry(error, attempt, started, path):
+                raise error
+            attempt += 1
 
     def _resolve(self, timeout: Timeout) -> float | None:
         if timeout is NOT_GIVEN:
@@ -418,10 +552,16 @@ class OcrClient:
         return _check_timeout(timeout)
 
 
-def _check_timeout(timeout: float | None) -> float | None:
-    if timeout is not None and timeout <= 0:
-        raise InvalidInput("timeout must be a positive number of seconds, or None")
-    return timeout
+def _check_timeout(timeout: object) -> float | None:
+    """``timeout`` if it is None or a positive finite number of seconds."""
+    if timeout is None:
+        return None
+    try:
+        return check_positive_number("timeout (seconds)", timeout)
+    except InvalidInput:
+        raise InvalidInput(
+            f"timeout must be a positive finite number of seconds or None, not {timeout!r}"
+        ) from None
 
 
 def _choose_token_source(

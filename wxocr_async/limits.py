@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 
 import attrs
 
 from .chinatime import china_day, next_china_midnight
-from .errors import ERRCODE_LOCAL_QUOTA, InvalidInput, QuotaExceeded
+from .errors import ERRCODE_LOCAL_QUOTA, InvalidInput, QuotaExceeded, WxOcrError
 from .store import TokenStore
 
+log = logging.getLogger("wxocr_async.limits")
+
 QuotaScope = Literal["endpoint", "total"]
+
+#: seconds a reservation may take to be given back before it is left counted
+GIVE_BACK_TIMEOUT = 5.0
 
 
 @attrs.frozen
@@ -45,9 +51,7 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if not rate > 0:
-            raise InvalidInput("rate_limit must be a positive number of calls per second")
-        self.interval = 1.0 / rate
+        self.interval = 1.0 / check_positive_number("rate_limit", rate)
         self._clock = clock
         self._sleep = sleep
         self._next = -math.inf
@@ -61,7 +65,13 @@ class Pacer:
 
 
 class Limits:
-    """The client's limits for one app (``appid`` names its quota keys)."""
+    """The client's limits for one app (``appid`` names its quota keys).
+
+    A call goes: :meth:`slot` (the concurrency bound), :meth:`reserve` (WeChat's "spent"
+    mark and the daily quota, counted in the store), :meth:`pace` (the rate), then the
+    request. A reservation whose request never went out is given back in the background
+    (:meth:`give_back`), so that a stalled store never holds up a cancellation.
+    """
 
     def __init__(
         self,
@@ -74,20 +84,23 @@ class Limits:
         daily_quota: int | None = None,
         quota_scope: QuotaScope = "endpoint",
     ) -> None:
-        if concurrency is not None and concurrency < 1:
-            raise InvalidInput("concurrency must be at least 1 (or None for no limit)")
-        if daily_quota is not None and daily_quota < 0:
-            raise InvalidInput("daily_quota must be zero or more (or None for no limit)")
+        check_positive_int("concurrency", concurrency)
+        check_positive_int("daily_quota", daily_quota)
+        if rate_limit is not None:
+            check_positive_number("rate_limit", rate_limit)
         if quota_scope not in ("endpoint", "total"):
             raise InvalidInput(f"quota_scope must be 'endpoint' or 'total', not {quota_scope!r}")
         self._app = appid or "-"
         self._store = store
         self._clock = clock
-        self._semaphore = asyncio.Semaphore(concurrency) if concurrency else None
+        self._concurrency = concurrency
+        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore_loop: asyncio.AbstractEventLoop | None = None
         self._pacer = Pacer(rate_limit) if rate_limit is not None else None
         self.daily_quota = daily_quota
         self.quota_scope: QuotaScope = quota_scope
         self._exhausted: set[tuple[str, int]] = set()  # local copy of the store's marks
+        self._returning: set[asyncio.Task[None]] = set()
 
     def _quota_key(self, endpoint: str) -> str:
         return f"quota:{self._app}:{endpoint if self.quota_scope == 'endpoint' else '*'}"
@@ -121,10 +134,27 @@ class Limits:
             )
         return Reservation(key, day)
 
-    async def give_back(self, reservation: Reservation | None) -> None:
-        """Return a reservation for a call that did not reach WeChat (or was cancelled)."""
+    def give_back(self, reservation: Reservation | None) -> None:
+        """Return a reservation whose request never reached WeChat, in the background
+        (bounded by :data:`GIVE_BACK_TIMEOUT`; :meth:`settle` waits for it)."""
         if reservation is not None:
-            await self._store.return_quota(reservation.key, reservation.day)
+            task = asyncio.ensure_future(self._return(reservation))
+            self._returning.add(task)
+            task.add_done_callback(self._returning.discard)
+
+    async def _return(self, reservation: Reservation) -> None:
+        try:
+            async with asyncio.timeout(GIVE_BACK_TIMEOUT):
+                await self._store.return_quota(reservation.key, reservation.day)
+        except (WxOcrError, TimeoutError) as exc:  # it stays counted: the safe side
+            log.warning("could not give back a quota reservation: %s", type(exc).__name__)
+
+    async def settle(self, timeout: float = GIVE_BACK_TIMEOUT) -> None:
+        """Wait (at most ``timeout`` s) for reservations being given back in this loop."""
+        loop = asyncio.get_running_loop()
+        pending = [t for t in self._returning if t.get_loop() is loop]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     async def mark_exhausted(self, endpoint: str) -> None:
         """WeChat said ``endpoint``'s quota is spent: stop calling it until midnight."""
@@ -135,6 +165,7 @@ class Limits:
     async def remaining(self, endpoint: str) -> int | None:
         """Calls left today under ``daily_quota`` (0 if WeChat said the quota is spent);
         None if there is no ``daily_quota`` and WeChat has not said so."""
+        await self.settle()
         day = china_day(self._clock())
         if await self._store.is_exhausted(self._spent_key(endpoint), day):
             return 0
@@ -143,13 +174,39 @@ class Limits:
         used = await self._store.quota_used(self._quota_key(endpoint), day)
         return max(0, self.daily_quota - used)
 
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold a concurrency slot (and a pacing turn) around one HTTP request."""
-        async with self._semaphore or contextlib.nullcontext():
-            if self._pacer is not None:
-                await self._pacer.wait()
-            yield
+    def slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A concurrency slot around one request (a no-op without ``concurrency``)."""
+        if self._concurrency is None:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        if self._semaphore is None or self._semaphore_loop is not loop:
+            # a semaphore belongs to one loop; a new loop (asyncio.run again) starts afresh
+            self._semaphore = asyncio.Semaphore(self._concurrency)
+            self._semaphore_loop = loop
+        return self._semaphore
+
+    async def pace(self) -> None:
+        """Wait for this request's turn under ``rate_limit``."""
+        if self._pacer is not None:
+            await self._pacer.wait()
+
+
+def check_positive_int(name: str, value: object) -> None:
+    """Refuse anything but None or a positive ``int`` (``True`` is not a count)."""
+    if value is not None and (type(value) is not int or value < 1):
+        raise InvalidInput(f"{name} must be a positive integer or None, not {value!r}")
+
+
+def check_positive_number(name: str, value: object) -> float:
+    """``value`` if it is a positive finite number (not a bool, not a string)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInput(f"{name} must be a positive finite number, not {value!r}")
+    return float(value)
 
 
 def _until(seconds: float) -> str:
