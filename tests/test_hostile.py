@@ -588,6 +588,26 @@ def test_a_module_level_client_works_under_two_asyncio_runs() -> None:
         _stop_emulator(emu, loop, thread)
 
 
+def test_a_module_level_redis_store_works_under_two_asyncio_runs(
+    redis_url: str, namespace: str
+) -> None:
+    emu, loop, thread = _run_emulator_in_a_thread()
+    try:
+        store = wx.RedisStore.from_url(redis_url, namespace=namespace)
+        ocr = wx.OcrClient(emu.appid, emu.secret, base_url=emu.base_url, store=store, daily_quota=9)
+
+        async def recognise() -> str | None:
+            return (await ocr.idcard(IMAGE)).type
+
+        assert asyncio.run(recognise()) == "Front"
+        assert asyncio.run(recognise()) == "Front"  # a new loop: a new Redis client
+        assert asyncio.run(ocr.quota_remaining("idcard")) == 7
+        asyncio.run(ocr.close())
+        assert emu.stats.token_fetches == 1
+    finally:
+        _stop_emulator(emu, loop, thread)
+
+
 def test_a_callers_session_from_a_closed_loop_is_refused_clearly() -> None:
     async def make_session() -> aiohttp.ClientSession:
         return aiohttp.ClientSession()
