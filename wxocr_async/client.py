@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 
@@ -347,35 +347,42 @@ class OcrClient:
         """One OCR call returning WeChat's decoded JSON reply (errors raised)."""
         seconds = self._resolve(timeout)
         check_one_source(image, img_url)  # before reading any file
-        async with self._call(endpoint.path):
+        task = self._enter(endpoint.path)
+        try:
             prepared = await self._prepare(image) if image is not None else None
 
             def build() -> OcrRequest:
                 return build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
 
             return await self._send_ocr(endpoint, build, seconds)
+        except WxOcrError as exc:
+            self._redactor.scrub(exc)
+            raise
+        except asyncio.CancelledError:
+            self._raise_if_closed_by_us(task, endpoint.path)
+            raise
+        finally:
+            self._leave(task)
 
-    @contextlib.asynccontextmanager
-    async def _call(self, where: str) -> AsyncIterator[None]:
-        """Around every public call: refuses it once closed, turns close()'s cancellation
-        into :class:`ClientClosed`, and scrubs every error of secret values."""
+    # Every public call goes _enter -> work -> _leave: close() cancels the calls under way,
+    # and _raise_if_closed_by_us turns that cancellation into ClientClosed.
+
+    def _enter(self, where: str) -> asyncio.Task[Any]:
         if self._closed:
             raise ClientClosed("the client is closed; create a new one", endpoint=where)
         task = asyncio.current_task()
         assert task is not None
         self._calls.add(task)
-        try:
-            yield
-        except WxOcrError as exc:
-            self._redactor.scrub(exc)
-            raise
-        except asyncio.CancelledError:
-            if task not in self._closing or task.uncancel() > 0:
-                raise  # the caller's own cancellation (too)
+        return task
+
+    def _leave(self, task: asyncio.Task[Any]) -> None:
+        self._calls.discard(task)
+        self._closing.discard(task)
+
+    def _raise_if_closed_by_us(self, task: asyncio.Task[Any], where: str) -> None:
+        """Raise ClientClosed if close() cancelled ``task`` and nobody else did."""
+        if task in self._closing and task.uncancel() == 0:
             raise ClientClosed("the client was closed during this call", endpoint=where) from None
-        finally:
-            self._calls.discard(task)
-            self._closing.discard(task)
 
     async def _prepare(self, image: ImageInput | PreparedImage) -> PreparedImage:
         if isinstance(image, PreparedImage):
@@ -404,10 +411,10 @@ class OcrClient:
             error: WxOcrError
             try:
                 end = None if timeout is None else loop.time() + timeout
-                async with asyncio.timeout_at(end):
+                async with asyncio.timeout_at(end) as deadline:
                     token = await tokens.get(self._token_http)
-                self._redactor.add(token)
-                return await self._exchange(endpoint, request, token, timeout, end)
+                    self._redactor.add(token)
+                    return await self._exchange(endpoint, request, token, deadline)
             except TimeoutError:  # the attempt's deadline (the transport raises ours)
                 error = RequestTimeout(f"no reply within {timeout} s", endpoint=request.path)
             except WxOcrError as exc:
@@ -435,37 +442,39 @@ class OcrClient:
         endpoint: Endpoint[Any],
         request: OcrRequest,
         token: str | None,
-        timeout: float | None,
-        end: float | None,
+        deadline: asyncio.Timeout,
     ) -> dict[str, Any]:
-        """One request: slot and pacing (queueing: not timed), then reservation, send and
-        decode before ``end``. A reservation whose request never went out (or that WeChat
-        refused for its token) is given back."""
-        limits, tokens, loop = self._limits, self._tokens, asyncio.get_running_loop()
+        """One request under the attempt's ``deadline``, which is held while the call is
+        queued for a slot and a rate turn. A reservation whose request never went out (or
+        that WeChat refused for its token) is given back."""
+        limits, tokens = self._limits, self._tokens
         param = (tokens.query_name, token) if token and tokens.query_name else None
         url = compose_url(self.base_url, request.path, request.query, param)
-        queued = loop.time()
+        end, loop = deadline.when(), asyncio.get_running_loop()
+        budget: float | None = None  # time left, kept while queued (queueing is not timed)
+        if end is not None and limits.may_queue():
+            budget = end - loop.time()
+            deadline.reschedule(None)
         async with limits.slot():
             await limits.pace()
-            if end is not None:
-                end += loop.time() - queued
-            async with asyncio.timeout_at(end):
-                reservation = await limits.reserve(endpoint.name, request.path)
-                progress = SendProgress()
-                try:
-                    resp = await self._transport.send(
-                        "POST",
-                        url,
-                        body=request.body,
-                        content_type=request.content_type,
-                        timeout=timeout,
-                        where=request.path,
-                        progress=progress,
-                    )
-                except BaseException:
-                    if not progress.sent:
-                        limits.give_back(reservation)  # never reached WeChat: not billed
-                    raise
+            if budget is not None:
+                deadline.reschedule(loop.time() + budget)
+            reservation = await limits.reserve(endpoint.name, request.path)
+            progress = SendProgress()
+            try:
+                resp = await self._transport.send(
+                    "POST",
+                    url,
+                    body=request.body,
+                    content_type=request.content_type,
+                    timeout=None,  # the attempt's deadline bounds it
+                    where=request.path,
+                    progress=progress,
+                )
+            except BaseException:
+                if not progress.sent:
+                    limits.give_back(reservation)  # never reached WeChat: not billed
+                raise
         log.debug("POST %s -> HTTP %d, %d bytes", request.path, resp.status, len(resp.body))
         try:
             return decode_reply(resp.status, resp.content_type, resp.body, request.path)
@@ -475,6 +484,8 @@ class OcrClient:
         except QuotaExceeded as exc:
             spent = exc
         # remembered here at once; in the store if it answers in time (the error stands)
+        end = deadline.when()
+        deadline.reschedule(None)
         with contextlib.suppress(WxOcrError, TimeoutError):
             async with asyncio.timeout_at(end):
                 await limits.mark_exhausted(endpoint.name)
@@ -516,8 +527,17 @@ class OcrClient:
         found = BY_NAME.get(endpoint) or BY_METHOD.get(endpoint)
         if found is None:
             raise InvalidInput(f"unknown endpoint {endpoint!r}")
-        async with self._call(found.path):
+        task = self._enter(found.path)
+        try:
             return await self._bounded(self._limits.remaining(found.name), self.timeout, found.path)
+        except WxOcrError as exc:
+            self._redactor.scrub(exc)
+            raise
+        except asyncio.CancelledError:
+            self._raise_if_closed_by_us(task, found.path)
+            raise
+        finally:
+            self._leave(task)
 
     async def _token_http(
         self, method: str, path: str, *, query: str, json_body: dict[str, Any] | None

@@ -185,6 +185,18 @@ class Limits:
             self._semaphore_loop = loop
         return self._semaphore
 
+    def may_queue(self) -> bool:
+        """Whether taking a slot and a rate turn now could wait."""
+        semaphore = self._semaphore
+        return self._pacer is not None or (
+            self._concurrency is not None
+            and (
+                semaphore is None
+                or self._semaphore_loop is not asyncio.get_running_loop()
+                or semaphore.locked()
+            )
+        )
+
     async def pace(self) -> None:
         """Wait for this request's turn under ``rate_limit``."""
         if self._pacer is not None:

@@ -131,7 +131,7 @@ def decode_reply(status: int, content_type: str, body: bytes, where: str) -> dic
         )
     try:
         # WeChat sends UTF-8 (skips detection); NaN and Infinity are not JSON
-        payload = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        payload = _DECODER.decode(body.decode("utf-8"))
     except (ValueError, RecursionError):  # bad bytes or JSON, too deep, digits over the limit
         raise BadResponse(
             f"reply is not JSON (HTTP {status}, {_describe(content_type, body)})",
@@ -164,6 +164,10 @@ def _errcode(raw: object) -> int | None:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+# one decoder for every reply (json.loads with an option would build one per call)
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def _describe(content_type: str, body: bytes) -> str:

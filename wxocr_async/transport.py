@@ -12,6 +12,7 @@ off at the cap. The client scrubs the errors of secret values (see
 from __future__ import annotations
 
 import asyncio
+import functools
 import zlib
 from typing import Protocol
 
@@ -19,6 +20,7 @@ import aiohttp
 import aiohttp.payload
 import attrs
 from aiohttp.abc import AbstractStreamWriter
+from multidict import CIMultiDict
 from yarl import URL
 
 from .errors import (
@@ -37,7 +39,7 @@ from .loops import PerLoop
 MAX_REPLY_BYTES = 4 * 1024 * 1024
 
 # only what we can decompress with a cap; never brotli, even when it is installed
-_ACCEPT_ENCODING = {"Accept-Encoding": "gzip, deflate"}
+_ACCEPT_ENCODING = CIMultiDict({"Accept-Encoding": "gzip, deflate"})
 
 
 @attrs.define
@@ -166,7 +168,7 @@ class AiohttpTransport:
                 URL(url, encoded=True),
                 data=data,
                 headers=_ACCEPT_ENCODING,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=_client_timeout(timeout),
                 allow_redirects=False,
                 raise_for_status=False,
                 auto_decompress=False,
@@ -201,6 +203,11 @@ class AiohttpTransport:
         await self._owned.aclose()
 
 
+@functools.lru_cache(maxsize=16)
+def _client_timeout(total: float | None) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=total)
+
+
 async def _close_session(session: aiohttp.ClientSession) -> None:
     if not session.closed:
         await session.close()
@@ -221,6 +228,12 @@ async def _read_body(resp: aiohttp.ClientResponse, cap: int, where: str) -> byte
         raise BadResponse(
             f"reply uses an unsupported Content-Encoding {encoding[:40]!r}", endpoint=where
         )
+    if encoding in ("", "identity"):
+        length = resp.content_length
+        if length is not None and length > cap:
+            raise _too_large(cap, where)
+        if length is not None:  # the parser stops at Content-Length: a bounded read
+            return await resp.read()
     inflate = _Inflater(encoding, cap, where) if encoding not in ("", "identity") else None
     parts: list[bytes] = []
     received = 0
