@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import io
+import os
+import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import pytest
 
 import wxocr_async as wx
 from wxocr_async.emulator import WeChatEmulator, card_png, noise_png
-from wxocr_async.images import check_image, sniff_image_type
+from wxocr_async.images import MAX_SHRINK_INPUT_BYTES, check_image, sniff_image_type
 
 IMAGE = card_png("inputs")
 
@@ -136,3 +140,108 @@ def test_unsafe_filenames_are_replaced() -> None:
     assert check_image(png, 'a"b.png', "x").filename == "image.png"
     assert check_image(png, "身份证.png", "x").filename == "image.png"
     assert check_image(png, "/some/dir/front.png", "x").filename == "front.png"
+
+
+# -- no read may hang or grow without bound ----------------------------------------------
+
+GUARD = 30
+
+
+async def test_a_fifo_is_refused_without_waiting_for_a_writer(
+    ocr: wx.OcrClient, emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    with pytest.raises(wx.InvalidInput, match="FIFO"):
+        async with asyncio.timeout(GUARD):  # opening it plainly would block forever
+            await ocr.idcard(fifo)
+    assert emulator.stats.total_ocr_calls == 0
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/dev/null"])
+async def test_a_device_path_is_refused(ocr: wx.OcrClient, path: str) -> None:
+    with pytest.raises(wx.InvalidInput, match="a device"):
+        async with asyncio.timeout(GUARD):
+            await ocr.idcard(path)
+
+
+async def test_a_path_with_a_nul_byte_is_refused(ocr: wx.OcrClient) -> None:
+    with pytest.raises(wx.InvalidInput, match="NUL"):
+        await ocr.idcard("front\0.png")
+
+
+async def test_dev_zero_as_a_file_object_is_too_large_not_a_memory_error(
+    ocr: wx.OcrClient,
+) -> None:
+    with open("/dev/zero", "rb") as endless:  # noqa: ASYNC230 - the client reads it off the loop
+        with pytest.raises(wx.ImageTooLarge, match="2 MB"):
+            async with asyncio.timeout(GUARD):
+                await ocr.idcard(endless)
+        assert endless.tell() <= wx.MAX_IMAGE_BYTES + 1
+
+
+class CountingReader(io.RawIOBase):
+    """An endless binary stream that hands out at most ``chunk`` bytes a read (short
+    reads) and records what it gave and on which thread it was read."""
+
+    def __init__(self, data: bytes = b"", chunk: int = 7919) -> None:
+        self.data, self.chunk, self.given, self.threads = data, chunk, 0, set[int]()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self.threads.add(threading.get_ident())
+        if self.data:
+            piece = self.data[self.given : self.given + min(self.chunk, len(buffer))]
+        else:
+            piece = b"\xff" * min(self.chunk, len(buffer))
+        buffer[: len(piece)] = piece
+        self.given += len(piece)
+        return len(piece)
+
+
+async def test_a_file_object_is_read_off_the_loop_with_short_reads(ocr: wx.OcrClient) -> None:
+    source = CountingReader(IMAGE)
+    card = await ocr.idcard(cast(IO[bytes], source))
+    assert card.type == "Front" and source.given == len(IMAGE)
+    assert threading.get_ident() not in source.threads  # never on the event loop's thread
+
+
+async def test_an_endless_file_object_is_read_no_further_than_the_cap(ocr: wx.OcrClient) -> None:
+    source = CountingReader()
+    with pytest.raises(wx.ImageTooLarge):
+        await ocr.idcard(cast(IO[bytes], source))
+    assert source.given <= wx.MAX_IMAGE_BYTES + 1
+
+
+async def test_a_closed_file_object_is_invalid_input(ocr: wx.OcrClient) -> None:
+    closed = io.BytesIO(IMAGE)
+    closed.close()
+    with pytest.raises(wx.InvalidInput, match="cannot be read") as info:
+        await ocr.idcard(closed)
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+class FailingReader(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise OSError(errno.EIO, "Input/output error")
+
+
+async def test_an_os_error_while_reading_is_invalid_input(ocr: wx.OcrClient) -> None:
+    with pytest.raises(wx.InvalidInput, match="Input/output error") as info:
+        await ocr.idcard(cast(IO[bytes], FailingReader()))
+    assert isinstance(info.value.__cause__, OSError)
+
+
+async def test_shrinking_reads_are_capped_too(emulator: WeChatEmulator) -> None:
+    async with wx.OcrClient(
+        emulator.appid, emulator.secret, base_url=emulator.base_url, shrink_images=True
+    ) as ocr:
+        source = CountingReader()
+        with pytest.raises(wx.ImageTooLarge, match="shrink_images reads at most"):
+            await ocr.idcard(cast(IO[bytes], source))
+    assert source.given <= MAX_SHRINK_INPUT_BYTES + 1

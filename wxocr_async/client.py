@@ -36,7 +36,7 @@ from .errors import (
     RequestTimeout,
     WxOcrError,
 )
-from .images import ImageInput, PreparedImage, is_path, load
+from .images import ImageInput, PreparedImage, is_file_object, is_path, load
 from .limits import Limits, QuotaScope, check_positive_number
 from .models import (
     BankCardResult,
@@ -387,7 +387,8 @@ class OcrClient:
     async def _prepare(self, image: ImageInput | PreparedImage) -> PreparedImage:
         if isinstance(image, PreparedImage):
             return image
-        if is_path(image) or self._shrink:  # file I/O or re-encoding: off the event loop
+        if is_path(image) or is_file_object(image) or self._shrink:
+            # file I/O (capped) or re-encoding: off the event loop
             return await asyncio.to_thread(load, image, shrink=self._shrink)
         return load(image)
 

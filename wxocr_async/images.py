@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import stat
+from collections.abc import Callable
 from typing import IO, TypeAlias
 
 import attrs
@@ -64,9 +65,13 @@ def check_image(data: bytes, filename: str | None, source: str) -> PreparedImage
     return PreparedImage(data, _safe_filename(filename, ext), mime)
 
 
-def _too_large(size: int, source: str) -> ImageTooLarge:
+def _too_large(size: int, source: str, cap: int = MAX_IMAGE_BYTES) -> ImageTooLarge:
+    if cap > MAX_IMAGE_BYTES:
+        return ImageTooLarge(
+            f"{source} is {size} bytes or more; shrink_images reads at most {cap} bytes"
+        )
     return ImageTooLarge(
-        f"{source} is {size} bytes; WeChat accepts images under 2 MB "
+        f"{source} is {size} bytes or more; WeChat accepts images under 2 MB "
         f"({MAX_IMAGE_BYTES} bytes): shrink or re-encode it first"
     )
 
@@ -78,13 +83,23 @@ def _safe_filename(name: str | None, ext: str) -> str:
     return f"image.{ext}"
 
 
+#: the most read from any source when ``shrink_images=True`` (re-encoded to fit WeChat)
+MAX_SHRINK_INPUT_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 1024 * 1024
+
+
 def load(image: object, *, shrink: bool = False) -> PreparedImage:
     """Read and check an image given as a path, bytes or a binary file object.
 
-    Blocking for paths (the client calls it in a thread). With ``shrink``, an image of
-    2 MB or more is re-encoded to fit (see :mod:`wxocr_async.shrink`) instead of refused.
+    Blocking for paths and file objects (the client calls it in a thread). Never reads
+    more than the limit plus one byte: 2 MB, or :data:`MAX_SHRINK_INPUT_BYTES` with
+    ``shrink``, where an image of 2 MB or more is re-encoded to fit (see
+    :mod:`wxocr_async.shrink`) instead of refused.
     """
-    data, name, source = _read(image, max_bytes=None if shrink else MAX_IMAGE_BYTES)
+    cap = MAX_SHRINK_INPUT_BYTES if shrink else MAX_IMAGE_BYTES
+    data, name, source = _read(image, cap)
+    if len(data) > cap:
+        raise _too_large(len(data), source, cap)
     if shrink and len(data) >= MAX_IMAGE_BYTES:
         from .shrink import shrink_to_fit
 
@@ -97,36 +112,97 @@ def is_path(image: object) -> bool:
     return isinstance(image, (str, os.PathLike))
 
 
-def _read(image: object, *, max_bytes: int | None) -> tuple[bytes, str | None, str]:
+def is_file_object(image: object) -> bool:
+    return not isinstance(image, (bytes, bytearray, memoryview)) and callable(
+        getattr(image, "read", None)
+    )
+
+
+def _read(image: object, cap: int) -> tuple[bytes, str | None, str]:
+    """``(data, filename, source)``; ``data`` is at most ``cap + 1`` bytes (one more than
+    allowed: enough for check_image to refuse it as too large)."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         return bytes(image), None, "image data"
     if is_path(image):
-        return _read_path(Path(image), max_bytes)  # type: ignore[arg-type]
-    read = getattr(image, "read", None)
-    if callable(read):
-        data = read()
-        if not isinstance(data, (bytes, bytearray)):
-            raise InvalidInput("image file object must be opened in binary mode ('rb')")
+        return _read_path(os.fspath(image), cap)  # type: ignore[call-overload]
+    if is_file_object(image):
         name = getattr(image, "name", None)
-        return bytes(data), name if isinstance(name, str) else None, "image file object"
+        data = _read_file_object(image, cap)
+        return data, name if isinstance(name, str) else None, "image file object"
     raise InvalidInput(
         f"image must be a path, bytes or a binary file object, not {type(image).__name__}"
     )
 
 
-def _read_path(p: Path, max_bytes: int | None) -> tuple[bytes, str, str]:
-    source = f"image file {str(p)!r}"
+def _read_path(path: str | bytes, cap: int) -> tuple[bytes, str, str]:
+    shown = os.fsdecode(path)
+    source = f"image file {shown!r}"
+    if "\0" in shown:
+        raise InvalidInput(f"image path {shown!r} contains a NUL byte")
     try:
-        if p.is_dir():
-            raise InvalidInput(f"image path {str(p)!r} is a directory, not an image file")
-        size = p.stat().st_size
-        if max_bytes is not None and size >= max_bytes:  # refuse before reading a huge file
-            raise _too_large(size, source)
-        data = p.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as exc:
-        raise InvalidInput(f"image file not found: {str(p)!r}") from exc
+        raise InvalidInput(f"image file not found: {shown!r}") from exc
+    except IsADirectoryError as exc:
+        raise InvalidInput(f"image path {shown!r} is a directory, not an image file") from exc
     except PermissionError as exc:
-        raise InvalidInput(f"image file {str(p)!r} cannot be read: permission denied") from exc
+        raise InvalidInput(f"image file {shown!r} cannot be read: permission denied") from exc
     except OSError as exc:
-        raise InvalidInput(f"image file {str(p)!r} cannot be read: {exc.strerror}") from exc
-    return data, p.name, source
+        raise InvalidInput(f"image file {shown!r} cannot be read: {exc.strerror}") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InvalidInput(f"image path {shown!r} is {_kind(mode)}, not a regular file")
+        size = os.fstat(fd).st_size
+        if size > cap:  # refuse before reading a huge file
+            raise _too_large(size, source, cap)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = _read_capped(f.read, cap)
+    except OSError as exc:
+        raise InvalidInput(f"image file {shown!r} cannot be read: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    return data, os.path.basename(shown), source
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _read_file_object(f: object, cap: int) -> bytes:
+    read = f.read  # type: ignore[attr-defined]
+    try:
+        return _read_capped(read, cap)
+    except InvalidInput:
+        raise
+    except ValueError as exc:  # e.g. "I/O operation on closed file"
+        raise InvalidInput(f"image file object cannot be read: {exc}") from exc
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidInput(f"image file object cannot be read: {reason}") from exc
+
+
+def _read_capped(read: Callable[[int], object], cap: int) -> bytes:
+    """At most ``cap + 1`` bytes from ``read`` (short reads are read again)."""
+    parts: list[bytes] = []
+    total = 0
+    while total <= cap:
+        chunk = read(min(_READ_CHUNK, cap + 1 - total))
+        if chunk is None:  # a non-blocking source with nothing to give now
+            raise InvalidInput("image file object is non-blocking and had no data ready")
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise InvalidInput("image file object must be opened in binary mode ('rb')")
+        if not chunk:
+            break
+        parts.append(bytes(chunk))
+        total += len(chunk)
+    return b"".join(parts)
