@@ -204,7 +204,7 @@ def test_unknown_fields_camel_both_ways_nested_too() -> None:
     camel = result.to_dict("camel")
     assert camel["extraInfo"] == {"riskType": "copy"}
     assert camel["items"][0]["pos"]["leftTop"]["zIndex"] == 3
-    assert detect_naming(camel) == "camel"  # found below one-word top-level keys
+    assert detect_naming(camel, wx.PrintedTextResult) == "camel"  # found in nested keys
     assert wx.PrintedTextResult.from_dict(camel) == result
 
 
@@ -233,6 +233,38 @@ def test_every_recorded_sample_round_trips(case: str) -> None:
 def test_mechanical_rule(snake: str, camel: str) -> None:
     assert snake_to_camel(snake) == camel
     assert camel_to_snake(camel) == snake
+
+
+def test_naming_is_decided_by_documented_fields_not_capitals() -> None:
+    card = wx.IdCardResult.from_dict({"type": "Back", "valid_date": "v", "alreadyCamel": 1})
+    assert card.valid_date == "v" and card.extras == {"alreadyCamel": 1}
+    assert card.to_dict() == {"type": "Back", "valid_date": "v", "alreadyCamel": 1}
+    assert card.to_dict("camel") == {"type": "Back", "validDate": "v", "alreadyCamel": 1}
+    cloud = wx.IdCardResult.from_dict({"type": "Back", "validDate": "v", "some_extra": 1})
+    assert cloud.valid_date == "v"  # documented camel key: camel, whatever the rest says
+
+
+def test_the_camel_rule_changes_only_underscore_lowercase() -> None:
+    plate = wx.PlateNumberResult.from_dict({"number": "粤A1", "HTTP_code": 7, "x_1": 2})
+    assert plate.to_dict() == {"number": "粤A1", "HTTP_code": 7, "x_1": 2}
+    assert plate.to_dict("camel") == {"number": "粤A1", "HTTPCode": 7, "x_1": 2}
+    assert camelize({"HTTP_code": {"left_top": 1}}) == {"HTTPCode": {"leftTop": 1}}
+    back = wx.PlateNumberResult.from_dict(plate.to_dict("camel"), naming="camel")
+    assert back.to_dict("camel") == {"number": "粤A1", "HTTPCode": 7, "x_1": 2}  # not hTTPCode
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"type": "Back", "valid_date": "snake", "validDate": "camel"},
+        {"type": "Back", "validDate": "camel", "valid_date": "snake"},
+    ],
+)
+def test_when_both_forms_are_there_the_snake_value_wins(reply: dict[str, Any]) -> None:
+    card = wx.IdCardResult.from_dict(reply)
+    assert card.valid_date == "snake"
+    assert card.to_dict("camel")["validDate"] == "snake"
+    assert camelize(reply)["validDate"] == "snake"  # the cloud layer's conversion too
 
 
 def test_bad_naming_argument() -> None:

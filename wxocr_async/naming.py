@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -46,17 +47,25 @@ def camel_to_snake(key: str) -> str:
 
 def _convert_keys(value: Any, rename: Callable[[str], str]) -> Any:
     if isinstance(value, Mapping):
-        return {
-            rename(k) if isinstance(k, str) else k: _convert_keys(v, rename)
-            for k, v in value.items()
-        }
+        out: dict[Any, Any] = {}
+        renamed: set[str] = set()
+        for key, item in value.items():
+            new = rename(key) if isinstance(key, str) else key
+            if new == key and new in renamed:
+                continue  # a renamed key already holds it: the converted (snake) value wins
+            out[new] = _convert_keys(item, rename)
+            if new != key:
+                renamed.add(new)
+        return out
     if isinstance(value, list):
         return [_convert_keys(v, rename) for v in value]
     return value
 
 
 def camelize(value: Any) -> Any:
-    """Convert every key in nested dicts and lists to camelCase, as wx-server-sdk does."""
+    """Convert every key in nested dicts and lists to camelCase, as wx-server-sdk does
+    (``_`` + lowercase letter only: ``HTTP_code`` -> ``HTTPCode``); where a converted key
+    meets one already in camelCase, the converted value wins."""
     return _convert_keys(value, snake_to_camel)
 
 
@@ -65,18 +74,84 @@ def snakeize(value: Any) -> Any:
     return _convert_keys(value, camel_to_snake)
 
 
-def detect_naming(data: Any) -> Naming:
-    """``camel`` if any key, at any depth, has an uppercase letter (``validDate``,
-    ``errCode``, ``items[].pos.leftTop``), else ``snake``."""
-    if isinstance(data, Mapping):
-        for key, value in data.items():
-            if isinstance(key, str) and _UPPER.search(key):
-                return "camel"
-            if detect_naming(value) == "camel":
-                return "camel"
-    elif isinstance(data, list):
-        return "camel" if any(detect_naming(v) == "camel" for v in data) else "snake"
-    return "snake"
+def _snake_extras(value: Any) -> Any:
+    """Unknown keys of a camelCase reply under their snake_case name, where one exists:
+    a key whose snake form would not camelize back to it (``HTTPCode``) is kept as is."""
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, str):
+                snake = camel_to_snake(key)
+                key = snake if snake_to_camel(snake) == key else key
+            out[key] = _snake_extras(item)
+        return out
+    if isinstance(value, list):
+        return [_snake_extras(v) for v in value]
+    return value
+
+
+_HUMP = re.compile(r"[a-z0-9][A-Z]")
+
+
+def detect_naming(data: Any, cls: type | None = None) -> Naming:
+    """The naming of a reply, from the keys that tell: the documented fields of ``cls``
+    (and of the models nested in it) whose two forms differ, and the envelope
+    (``errcode``/``errCode``); only without those, the shape of the other keys (``a_b``
+    snake, ``aB`` camel). Equal evidence, or none: ``snake``."""
+    snake_names, camel_names = _documented_names(cls) if cls is not None else _ENVELOPE_NAMES
+    votes = {"snake": 0, "camel": 0, "snake?": 0, "camel?": 0}
+    todo, seen = [data], 0
+    while todo and seen < 10_000:  # a bound: replies are small, nesting is shallow
+        node = todo.pop()
+        seen += 1
+        if isinstance(node, Mapping):
+            for key, item in node.items():
+                if isinstance(key, str):
+                    if key in snake_names:
+                        votes["snake"] += 1
+                    elif key in camel_names:
+                        votes["camel"] += 1
+                    elif _SNAKE_PART.search(key):
+                        votes["snake?"] += 1
+                    elif _HUMP.search(key):
+                        votes["camel?"] += 1
+                todo.append(item)
+        elif isinstance(node, list):
+            todo.extend(node)
+    if votes["snake"] or votes["camel"]:
+        return "camel" if votes["camel"] > votes["snake"] else "snake"
+    return "camel" if votes["camel?"] > votes["snake?"] else "snake"
+
+
+_ENVELOPE_NAMES = (frozenset({"errcode", "errmsg"}), frozenset({"errCode", "errMsg"}))
+
+
+@cache
+def _documented_names(cls: type) -> tuple[frozenset[str], frozenset[str]]:
+    """The wire names of ``cls`` and its nested models whose snake and camel forms
+    differ: ``({"valid_date", ...}, {"validDate", ...})``, envelope included."""
+    snake, camel = set(_ENVELOPE_NAMES[0]), set(_ENVELOPE_NAMES[1])
+    todo, done = [cls], set()
+    while todo:
+        model = todo.pop()
+        if model in done or not attrs.has(model):
+            continue
+        done.add(model)
+        hints = typing.get_type_hints(model)
+        for field in _wire_fields(model):
+            if snake_to_camel(field.name) != field.name:
+                snake.add(field.name)
+                camel.add(snake_to_camel(field.name))
+            todo.extend(_models_in(hints.get(field.name)))
+    return frozenset(snake), frozenset(camel)
+
+
+def _models_in(annotation: Any) -> list[type]:
+    """The attrs classes named in a field's type (``Corners | None``, ``list[TextItem]``)."""
+    found = [annotation] if isinstance(annotation, type) and attrs.has(annotation) else []
+    for arg in getattr(annotation, "__args__", ()):
+        found += _models_in(arg)
+    return found
 
 
 # -- scalar hooks: numbers stay numbers ------------------------------------------------
@@ -156,7 +231,7 @@ def _structure_factory(converter: cattrs.Converter, naming: Naming) -> Callable[
             obj = base(data, cls)
             unknown = {k: v for k, v in data.items() if k not in known}
             if unknown:
-                object.__setattr__(obj, "extras", snakeize(unknown) if to_snake else unknown)
+                object.__setattr__(obj, "extras", _snake_extras(unknown) if to_snake else unknown)
             if filled:
                 names = tuple(camel_to_snake(f) if to_snake else f for f in filled)
                 object.__setattr__(obj, "_fallback_filled", names)
@@ -182,8 +257,9 @@ def _unstructure_factory(converter: cattrs.Converter, naming: Naming) -> Callabl
             out: dict[str, Any] = base(obj)
             for field in obj._fallback_filled:
                 out.pop(rename(field), None)
-            if obj.extras:
-                out.update(camelize(obj.extras) if camel else obj.extras)
+            if obj.extras:  # documented fields win over an unknown key of the same name
+                for key, item in (camelize(obj.extras) if camel else obj.extras).items():
+                    out.setdefault(key, item)
             return out
 
         return unstructure
@@ -217,7 +293,7 @@ def to_dict(model: WireModel, naming: Naming = "snake") -> dict[str, Any]:
 def from_dict(cls: type[M], data: Mapping[str, Any], naming: Naming | None = None) -> M:
     """Build ``cls`` from a reply dict in either naming (recognised from the keys if None)."""
     if naming is None:
-        naming = detect_naming(data)
+        naming = detect_naming(data, cls)
     elif naming not in NAMINGS:
         raise ValueError(f"naming must be 'snake' or 'camel', not {naming!r}")
     return converter(naming).structure(data, cls)
