@@ -14,9 +14,16 @@ import zlib
 from collections.abc import Awaitable, Callable
 from functools import cache
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
-Scenario = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+class Writer(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None: ...
+
+
+Scenario = Callable[[Writer], Awaitable[None]]
 
 HEAD_CAP = 64 * 1024
 BODY_CAP = 4 * 1024 * 1024
@@ -112,7 +119,7 @@ class _CountingWriter:
 def reply(raw: bytes) -> Scenario:
     """A scenario that writes ``raw`` and closes."""
 
-    async def scenario(writer: asyncio.StreamWriter) -> None:
+    async def scenario(writer: Writer) -> None:
         writer.write(raw)
         await writer.drain()
 
@@ -123,7 +130,7 @@ def stream(head: bytes, chunk: bytes, *, chunked: bool = False) -> Scenario:
     """A scenario that writes ``head`` then ``chunk`` again and again until the client
     hangs up (an endless, or a 200 MB, body)."""
 
-    async def scenario(writer: asyncio.StreamWriter) -> None:
+    async def scenario(writer: Writer) -> None:
         writer.write(head)
         framed = b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk
         with contextlib.suppress(ConnectionError):

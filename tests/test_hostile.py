@@ -113,7 +113,7 @@ async def test_timeout_bounds_a_stalled_redis(redis_url: str, namespace: str) ->
         token="t", base_url="http://127.0.0.1:9", store=store, timeout=1, daily_quota=5
     ) as ocr:
         try:
-            await pauser.execute_command("CLIENT", "PAUSE", "2500", "ALL")
+            await pauser.execute_command("CLIENT", "PAUSE", "2500", "ALL")  # type: ignore[no-untyped-call]
             with pytest.raises((wx.RequestTimeout, wx.StoreUnavailable)):
                 async with asyncio.timeout(GUARD):
                     await ocr.quota_remaining("idcard")  # touches the store only
@@ -496,14 +496,16 @@ async def test_a_corrupt_stored_token_is_fetched_again_and_overwritten(
         emulator.appid, emulator.secret, base_url=emulator.base_url, store=store
     ) as ocr:
         assert (await ocr.idcard(IMAGE)).type == "Front"
-    fresh = json.loads(await raw.get(key))
+    stored_now = await raw.get(key)
+    assert isinstance(stored_now, bytes)
+    fresh = json.loads(stored_now)
     await raw.aclose()
     assert emulator.is_valid_token(fresh["value"]) and emulator.stats.token_fetches == 1
 
 
 async def test_a_failing_token_callable_is_a_typed_error(emulator: WeChatEmulator) -> None:
     async def broken() -> str:
-        return {}["token"]  # type: ignore[no-any-return]  # a KeyError of the caller's
+        raise KeyError("token")  # a bug of the caller's
 
     async with wx.OcrClient(token=broken, base_url=emulator.base_url) as ocr:
         with pytest.raises(wx.TokenUnavailable, match="KeyError") as info:
