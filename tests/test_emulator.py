@@ -7,7 +7,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from wxocr_async.emulator import Fault, WeChatEmulator
+import wxocr_async as wx
+from wxocr_async.emulator import Fault, WeChatEmulator, card_png, sample_image
+from wxocr_async.emulator.replies import SAMPLE_ENDPOINTS, SAMPLE_REPLIES
 
 from .conftest import ManualClock
 
@@ -108,3 +110,68 @@ async def test_cloudbase_token_and_unknown_endpoint() -> None:
         assert bad["errcode"] == 40001
         async with s.post(base + "selfie") as resp:
             assert resp.status == 404
+
+
+@pytest.mark.parametrize(
+    ("sample", "endpoint", "method"),
+    [
+        ("plate_number.png", "platenum", "plate_number"),
+        ("plate_number.png", "idcard", "idcard"),
+        ("idcard_front.png", "bankcard", "bankcard"),
+        ("menu.png", "comm", "printed_text"),
+    ],
+)
+async def test_replies_are_chosen_per_endpoint(
+    ocr: wx.OcrClient, emulator: WeChatEmulator, sample: str, endpoint: str, method: str
+) -> None:
+    result = await getattr(ocr, method)(sample_image(sample))
+    own = SAMPLE_ENDPOINTS[sample] == endpoint
+    expected = SAMPLE_REPLIES[sample] if own else emulator.replies[endpoint]
+    assert result.to_dict() == {k: v for k, v in expected.items() if k not in ("errcode", "errmsg")}
+    if not own:  # e.g. an ID card endpoint never answers with a plate number
+        assert result.extras == {}
+
+
+async def test_recognise_for_one_endpoint_only(ocr: wx.OcrClient, emulator: WeChatEmulator) -> None:
+    data = card_png("only-bankcard")
+    emulator.recognise(data, {"errcode": 0, "errmsg": "ok", "number": "6222"}, endpoint="bankcard")
+    assert (await ocr.bankcard(data)).number == "6222"
+    assert (await ocr.idcard(data)).type == "Front"  # the idcard default, not the bank card
+    with pytest.raises(KeyError):
+        emulator.recognise(data, {}, endpoint="selfie")
+
+
+def _multipart(parts: list[tuple[str, str | None, bytes]]) -> tuple[bytes, str]:
+    boundary = "b0undary"
+    body = b""
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        body += data + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize(
+    ("parts", "part_name"),
+    [
+        ([("file", "a.png", b"IMAGE")], "file"),  # WxJava's name
+        ([("img", None, b"IMAGE")], "img"),  # no filename
+        ([("type", None, b"photo"), ("upload", "a.png", b"IMAGE")], "upload"),
+    ],
+    ids=["file", "no-filename", "other-name"],
+)
+async def test_any_file_part_is_accepted(
+    parts: list[tuple[str, str | None, bytes]], part_name: str
+) -> None:
+    image = card_png("any-part")
+    parts = [(n, f, image if d == b"IMAGE" else d) for n, f, d in parts]
+    body, content_type = _multipart(parts)
+    async with WeChatEmulator(require_token=False) as emu, aiohttp.ClientSession() as s:
+        url = f"{emu.base_url}/cv/ocr/idcard"
+        async with s.post(url, data=body, headers={"Content-Type": content_type}) as resp:
+            reply = await resp.json(content_type=None)
+        assert reply["errcode"] == 0 and reply["type"] == "Front"
+        assert emu.stats.seen[-1].part_name == part_name
+        empty, ct = _multipart([])
+        async with s.post(url, data=empty, headers={"Content-Type": ct}) as resp:
+            assert (await resp.json(content_type=None))["errcode"] == 41005  # no part at all

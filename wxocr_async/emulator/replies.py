@@ -181,6 +181,19 @@ SAMPLE_REPLIES: dict[str, Reply] = {
     "menu.png": MENU,
 }
 
+#: the endpoint each shipped sample belongs to: only there is it recognised
+SAMPLE_ENDPOINTS: dict[str, str] = {
+    "idcard_front.png": "idcard",
+    "idcard_back.png": "idcard",
+    "bankcard.png": "bankcard",
+    "vehicle_license.png": "driving",
+    "driver_license.png": "drivinglicense",
+    "business_license.png": "bizlicense",
+    "printed_text.png": "comm",
+    "plate_number.png": "platenum",
+    "menu.png": "menu",
+}
+
 #: errmsg WeChat sends with each code the emulator can produce
 ERRMSGS: dict[int, str] = {
     -1: "system error",

@@ -28,7 +28,7 @@ from aiohttp import web
 from ..images import MAX_IMAGE_BYTES, sniff_image_type
 from .faults import Fault
 from .pictures import sample_image
-from .replies import DEFAULT_REPLIES, ERRMSGS, SAMPLE_REPLIES, Reply
+from .replies import DEFAULT_REPLIES, ERRMSGS, SAMPLE_ENDPOINTS, SAMPLE_REPLIES, Reply
 
 log = logging.getLogger("wxocr_async.emulator")
 
@@ -132,10 +132,11 @@ class WeChatEmulator:
         self.stats = EmulatorStats()
         #: endpoint name -> reply for images with no reply of their own
         self.replies: dict[str, Reply] = {k: copy.deepcopy(v) for k, v in DEFAULT_REPLIES.items()}
-        self._by_image: dict[str, Reply] = {}
+        #: (endpoint or "*", sha256 of the image) -> reply
+        self._by_image: dict[tuple[str, str], Reply] = {}
         self._recognised_sizes: set[int] = set()
         for name, reply in SAMPLE_REPLIES.items():
-            self.recognise(sample_image(name).read_bytes(), reply)
+            self.recognise(sample_image(name).read_bytes(), reply, endpoint=SAMPLE_ENDPOINTS[name])
         self._faults: dict[str, deque[Fault]] = {}
         self._hosted: dict[str, tuple[bytes, str]] = {}
         self._valid_tokens: dict[str, float] = {}
@@ -151,9 +152,15 @@ class WeChatEmulator:
 
     # -- scripting -------------------------------------------------------------------
 
-    def recognise(self, image: bytes, reply: Mapping[str, Any]) -> None:
-        """Answer ``reply`` whenever exactly these image bytes are sent (or fetched)."""
-        self._by_image[hashlib.sha256(image).hexdigest()] = dict(reply)
+    def recognise(
+        self, image: bytes, reply: Mapping[str, Any], *, endpoint: str | None = None
+    ) -> None:
+        """Answer ``reply`` whenever exactly these image bytes are sent (or fetched) to
+        ``endpoint`` (by default, to any endpoint); elsewhere they get that endpoint's
+        default reply, as an unknown image does."""
+        if endpoint is not None and endpoint not in self.replies:
+            raise KeyError(f"unknown OCR endpoint {endpoint!r}; one of {', '.join(OCR_NAMES)}")
+        self._by_image[(endpoint or ANY_OCR, hashlib.sha256(image).hexdigest())] = dict(reply)
         self._recognised_sizes.add(len(image))
 
     def set_reply(self, endpoint: str, reply: Mapping[str, Any]) -> None:
@@ -379,7 +386,10 @@ class WeChatEmulator:
                 self._quota_used[name] += 1
             reply = self.replies[name]
             if len(image) in self._recognised_sizes:  # hash only what could match
-                reply = self._by_image.get(hashlib.sha256(image).hexdigest(), reply)
+                digest = hashlib.sha256(image).hexdigest()
+                reply = self._by_image.get((name, digest)) or self._by_image.get(
+                    (ANY_OCR, digest), reply
+                )
             stats.ocr_results[name] += 1
             return _json(reply)
         finally:
@@ -400,14 +410,14 @@ class WeChatEmulator:
             part = _file_part(body, request.headers.get("Content-Type", ""), "img")
         if part is not None:
             seen = attrs.evolve(
-                seen, part_name="img", part_filename=part[0], part_content_type=part[1]
+                seen, part_name=part[0], part_filename=part[1], part_content_type=part[2]
             )
         self.stats.seen.append(seen)
         if img_url is not None:
             return await self._fetch_image(img_url)
         if part is None:
             return None, _error(41005)
-        return part[2], None
+        return part[3], None
 
     async def _fetch_image(self, url: str) -> tuple[bytes | None, Reply | None]:
         if not url.startswith(("http://", "https://")):
@@ -474,10 +484,13 @@ def _media_type(request: web.Request) -> str:
     return request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
 
 
-def _file_part(body: bytes, content_type: str, field: str) -> tuple[str, str | None, bytes] | None:
-    """``(filename, content type, data)`` of the first file part named ``field`` in a
+def _file_part(
+    body: bytes, content_type: str, field: str
+) -> tuple[str | None, str | None, str | None, bytes] | None:
+    """``(name, filename, content type, data)`` of the image part of a
     ``multipart/form-data`` body, parsed in one pass (the emulator must stay cheaper than
-    the clients it measures); None if there is none."""
+    the clients it measures): the part named ``field``, else the first part with a
+    filename (WxJava names it ``file``), else the first part; None if there is no part."""
     _, _, params = content_type.partition(";")
     boundary = next(
         (
@@ -490,31 +503,38 @@ def _file_part(body: bytes, content_type: str, field: str) -> tuple[str, str | N
     if not boundary:
         return None
     delimiter = b"--" + boundary.encode()
+    found: list[tuple[str | None, str | None, str | None, bytes]] = []
     pos = body.find(delimiter)
     while pos != -1:
         start = pos + len(delimiter)
         if body[start : start + 2] == b"--":
-            return None  # the closing delimiter
+            break  # the closing delimiter
         head_end = body.find(b"\r\n\r\n", start)
         if head_end == -1:
-            return None
+            break
         end = body.find(b"\r\n" + delimiter, head_end + 4)
         if end == -1:
-            return None
+            break
         headers = body[start:head_end].decode("utf-8", "replace").split("\r\n")
         disposition = next((h for h in headers if h.lower().startswith("content-disposition:")), "")
         part_type = next(
             (h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("content-type:")),
             None,
         )
-        name, filename = (
-            _disposition_param(disposition, "name"),
+        name = _disposition_param(disposition, "name")
+        part = (
+            name,
             _disposition_param(disposition, "filename"),
+            part_type,
+            body[head_end + 4 : end],
         )
-        if name == field and filename:
-            return filename, part_type, body[head_end + 4 : end]
+        if name == field:
+            return part
+        found.append(part)
         pos = end + 2
-    return None
+    with_filename = [p for p in found if p[1]]
+    candidates = with_filename or found
+    return candidates[0] if candidates else None
 
 
 def _disposition_param(disposition: str, key: str) -> str | None:
