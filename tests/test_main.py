@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -32,3 +33,38 @@ def test_demo_rejects_unknown_sample() -> None:
         timeout=60,
     )
     assert proc.returncode == 2 and "unknown sample 'selfie.png'" in proc.stderr
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wxocr_async", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_no_subcommand_prints_help() -> None:
+    proc = run()
+    assert proc.returncode == 0 and "usage: python -m wxocr_async" in proc.stdout
+    assert "demo" in proc.stdout and "emulator" in proc.stdout
+
+
+def test_version() -> None:
+    import wxocr_async
+
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"wxocr_async {wxocr_async.__version__}"
+
+
+def test_a_port_in_use_is_one_clear_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run("emulator", "--port", str(port))
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_demo_says_its_replies_are_canned() -> None:
+    proc = run("demo", "menu.png")
+    assert proc.returncode == 0 and "not recognition" in proc.stdout

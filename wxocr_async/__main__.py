@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from . import __version__
 from .client import OcrClient
 from .emulator import SAMPLE_REPLIES, WeChatEmulator, sample_image
 
@@ -25,9 +26,11 @@ _METHODS = {
 
 
 async def demo(samples: Sequence[str]) -> None:
-    """Recognise shipped sample images through the emulator, as a real app would."""
+    """Send shipped sample images through the emulator, as a real app would call WeChat."""
     async with WeChatEmulator() as emu:
-        print(f"WeChat emulator listening on {emu.base_url}\n")
+        print(f"WeChat emulator listening on {emu.base_url}")
+        print("(the emulator answers with WeChat's documented example replies, canned per")
+        print(" sample image: this shows the client at work, not recognition)\n")
         async with OcrClient(emu.appid, emu.secret, base_url=emu.base_url) as ocr:
             for name in samples:
                 method = getattr(ocr, _METHODS[name])
@@ -43,7 +46,11 @@ async def demo(samples: Sequence[str]) -> None:
 async def serve(host: str, port: int, latency: float) -> None:
     """Run the emulator until interrupted."""
     emu = WeChatEmulator(latency=latency)
-    base_url = await emu.start(host, port)
+    try:
+        base_url = await emu.start(host, port)
+    except OSError as exc:
+        await emu.stop()
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(f"WeChat emulator on {base_url}  appid={emu.appid}  secret={emu.secret}", flush=True)
     try:
         await asyncio.Event().wait()
@@ -51,8 +58,13 @@ async def serve(host: str, port: int, latency: float) -> None:
         await emu.stop()
 
 
+class CommandError(Exception):
+    """A failure told to the user as one line on stderr (exit status 1), no traceback."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wxocr_async", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"wxocr_async {__version__}")
     sub = parser.add_subparsers(dest="command")
     p_demo = sub.add_parser("demo", help="recognise the shipped sample images via the emulator")
     p_demo.add_argument(
@@ -66,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_emu.add_argument("--port", type=int, default=8099, help="0: any free port")
     p_emu.add_argument("--latency", type=float, default=0.0, help="seconds per OCR reply")
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     unknown = [s for s in getattr(args, "samples", None) or [] if s not in SAMPLE_REPLIES]
     if unknown:
         parser.error(f"unknown sample {unknown[0]!r}; choose from {', '.join(SAMPLE_REPLIES)}")
@@ -76,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(demo(getattr(args, "samples", None) or list(SAMPLE_REPLIES)))
     except KeyboardInterrupt:
         return 130
+    except CommandError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
