@@ -35,6 +35,8 @@ class _Server:
     def __init__(self) -> None:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.port = 0
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -42,13 +44,18 @@ class _Server:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        self._idle.clear()
         try:
             await self._handle(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         finally:
-            self._writers.discard(writer)
             writer.close()
+            with contextlib.suppress(Exception):  # the peer may be gone: that ends it too
+                await asyncio.wait_for(writer.wait_closed(), 10)
+            self._writers.discard(writer)
+            if not self._writers:
+                self._idle.set()
 
     async def __aenter__(self) -> Self:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -66,6 +73,7 @@ class _Server:
         for writer in list(self._writers):
             writer.close()
         await self._server.wait_closed()
+        await asyncio.wait_for(self._idle.wait(), 30)  # every connection handled and closed
 
 
 class RawHttpServer(_Server):

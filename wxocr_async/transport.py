@@ -38,6 +38,10 @@ from .loops import PerLoop
 #: dense printed-text page stays well under 1 MB)
 MAX_REPLY_BYTES = 4 * 1024 * 1024
 
+#: header lines a reply may have (WeChat sends about ten; aiohttp's own limit differs
+#: between releases, and older ones have none)
+MAX_REPLY_HEADERS = 128
+
 # only what we can decompress with a cap; never brotli, even when it is installed
 _ACCEPT_ENCODING = CIMultiDict({"Accept-Encoding": "gzip, deflate"})
 
@@ -223,6 +227,8 @@ def _malformed(what: str, where: str) -> BadResponse:
 
 async def _read_body(resp: aiohttp.ClientResponse, cap: int, where: str) -> bytes:
     """The reply body, decompressed, refusing more than ``cap`` bytes in or out."""
+    if len(resp.raw_headers) > MAX_REPLY_HEADERS:
+        raise _malformed(f"{len(resp.raw_headers)} header lines", where)
     encoding = resp.headers.get("Content-Encoding", "").strip().lower()
     if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
         raise BadResponse(
