@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import io
 import os
@@ -152,10 +153,19 @@ async def test_a_fifo_is_refused_without_waiting_for_a_writer(
 ) -> None:
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
-    with pytest.raises(wx.InvalidInput, match="FIFO"):
-        async with asyncio.timeout(GUARD):  # opening it plainly would block forever
-            await ocr.idcard(fifo)
+    try:
+        with pytest.raises(wx.InvalidInput, match="FIFO"):
+            async with asyncio.timeout(GUARD):  # opening it plainly would block forever
+                await ocr.idcard(fifo)
+    finally:
+        _release_readers(fifo)  # so that a regression fails here instead of hanging
     assert emulator.stats.total_ocr_calls == 0
+
+
+def _release_readers(fifo: Path) -> None:
+    """Unblock a thread stuck opening ``fifo`` for reading, if there is one."""
+    with contextlib.suppress(OSError):  # ENXIO: nobody has it open for reading, as it should be
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
 @pytest.mark.parametrize("path", ["/dev/zero", "/dev/null"])
@@ -245,3 +255,35 @@ async def test_shrinking_reads_are_capped_too(emulator: WeChatEmulator) -> None:
         with pytest.raises(wx.ImageTooLarge, match="shrink_images reads at most"):
             await ocr.idcard(cast(IO[bytes], source))
     assert source.given <= MAX_SHRINK_INPUT_BYTES + 1
+
+
+class SizelessReader:
+    """A file-like object whose read() takes no size: it cannot be read boundedly."""
+
+    def read(self) -> bytes:
+        return IMAGE
+
+
+class BrokenReader(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise RuntimeError("the storage backend went away")
+
+
+@pytest.mark.parametrize(
+    ("source", "cause", "message"),
+    [
+        (SizelessReader(), TypeError, "read\\(size\\)"),
+        (BrokenReader(), RuntimeError, "the storage backend went away"),
+    ],
+    ids=["read-without-size", "read-raises"],
+)
+async def test_any_failure_of_a_file_object_is_invalid_input(
+    ocr: wx.OcrClient, emulator: WeChatEmulator, source: object, cause: type, message: str
+) -> None:
+    with pytest.raises(wx.InvalidInput, match=message) as info:
+        await ocr.idcard(cast(IO[bytes], source))
+    assert isinstance(info.value.__cause__, cause)
+    assert emulator.stats.total_ocr_calls == 0

@@ -151,16 +151,16 @@ def _read_path(path: str | bytes, cap: int) -> tuple[bytes, str, str]:
     except OSError as exc:
         raise InvalidInput(f"image file {shown!r} cannot be read: {exc.strerror}") from exc
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise InvalidInput(f"image path {shown!r} is {_kind(mode)}, not a regular file")
-        size = os.fstat(fd).st_size
-        if size > cap:  # refuse before reading a huge file
-            raise _too_large(size, source, cap)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidInput(f"image path {shown!r} is {_kind(info.st_mode)}, not a regular file")
+        if info.st_size > cap:  # refuse before reading a huge file
+            raise _too_large(info.st_size, source, cap)
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = _read_capped(f.read, cap)
     except OSError as exc:
-        raise InvalidInput(f"image file {shown!r} cannot be read: {exc.strerror}") from exc
+        reason = exc.strerror or exc
+        raise InvalidInput(f"image file {shown!r} cannot be read: {reason}") from exc
     finally:
         os.close(fd)
     return data, os.path.basename(shown), source
@@ -184,11 +184,17 @@ def _read_file_object(f: object, cap: int) -> bytes:
         return _read_capped(read, cap)
     except InvalidInput:
         raise
-    except ValueError as exc:  # e.g. "I/O operation on closed file"
-        raise InvalidInput(f"image file object cannot be read: {exc}") from exc
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason = exc.strerror or str(exc) or type(exc).__name__
         raise InvalidInput(f"image file object cannot be read: {reason}") from exc
+    except TypeError as exc:  # read() without a size: it could only be read unboundedly
+        raise InvalidInput(
+            f"image file object cannot be read with read(size), as a binary file can: {exc}"
+        ) from exc
+    except Exception as exc:  # ValueError on a closed file; anything its read() raises
+        raise InvalidInput(
+            f"image file object cannot be read: {str(exc) or type(exc).__name__}"
+        ) from exc
 
 
 def _read_capped(read: Callable[[int], object], cap: int) -> bytes:
