@@ -141,6 +141,17 @@ async def test_recognise_for_one_endpoint_only(ocr: wx.OcrClient, emulator: WeCh
         emulator.recognise(data, {}, endpoint="selfie")
 
 
+async def test_a_recognised_reply_may_be_empty() -> None:
+    data = card_png("empty-reply")
+    async with WeChatEmulator(require_token=False) as emu, aiohttp.ClientSession() as s:
+        emu.recognise(data, {"errcode": 0, "errmsg": "ok", "type": "Back"})
+        emu.recognise(data, {}, endpoint="idcard")  # an odd reply, still this endpoint's own
+        body, content_type = _multipart([("img", "a.png", "image/png", b"IMAGE")], data)
+        url = f"{emu.base_url}/cv/ocr/idcard"
+        async with s.post(url, data=body, headers={"Content-Type": content_type}) as resp:
+            assert await resp.json(content_type=None) == {}
+
+
 #: a multipart part: (name, filename, Content-Type, data); data b"IMAGE" stands for an image
 Part = tuple[str, str | None, str | None, bytes]
 

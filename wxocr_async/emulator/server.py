@@ -387,9 +387,8 @@ class WeChatEmulator:
             reply = self.replies[name]
             if len(image) in self._recognised_sizes:  # hash only what could match
                 digest = hashlib.sha256(image).hexdigest()
-                reply = self._by_image.get((name, digest)) or self._by_image.get(
-                    (ANY_OCR, digest), reply
-                )
+                own = self._by_image.get((name, digest))
+                reply = own if own is not None else self._by_image.get((ANY_OCR, digest), reply)
             stats.ocr_results[name] += 1
             return _json(reply)
         finally:
