@@ -156,7 +156,7 @@ def _read_path(path: str | bytes, cap: int) -> tuple[bytes, str, str]:
             raise InvalidInput(f"image path {shown!r} is {_kind(info.st_mode)}, not a regular file")
         if info.st_size > cap:  # refuse before reading a huge file
             raise _too_large(source, info.st_size, cap)
-        with os.fdopen(fd, "rb", closefd=False) as f:
+        with os.fdopen(fd, "rb", buffering=0, closefd=False) as f:  # no read-ahead
             data = _read_capped(f.read, cap)
     except OSError as exc:
         reason = exc.strerror or exc
