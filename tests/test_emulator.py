@@ -141,37 +141,69 @@ async def test_recognise_for_one_endpoint_only(ocr: wx.OcrClient, emulator: WeCh
         emulator.recognise(data, {}, endpoint="selfie")
 
 
-def _multipart(parts: list[tuple[str, str | None, bytes]]) -> tuple[bytes, str]:
+async def test_a_recognised_reply_may_be_empty() -> None:
+    data = card_png("empty-reply")
+    async with WeChatEmulator(require_token=False) as emu, aiohttp.ClientSession() as s:
+        emu.recognise(data, {"errcode": 0, "errmsg": "ok", "type": "Back"})
+        emu.recognise(data, {}, endpoint="idcard")  # an odd reply, still this endpoint's own
+        body, content_type = _multipart([("img", "a.png", "image/png", b"IMAGE")], data)
+        url = f"{emu.base_url}/cv/ocr/idcard"
+        async with s.post(url, data=body, headers={"Content-Type": content_type}) as resp:
+            assert await resp.json(content_type=None) == {}
+
+
+#: a multipart part: (name, filename, Content-Type, data); data b"IMAGE" stands for an image
+Part = tuple[str, str | None, str | None, bytes]
+
+
+def _multipart(parts: list[Part], image: bytes = b"") -> tuple[bytes, str]:
     boundary = "b0undary"
     body = b""
-    for name, filename, data in parts:
+    for name, filename, part_type, data in parts:
         disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
-        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
-        body += data + b"\r\n"
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n".encode()
+        body += f"Content-Type: {part_type}\r\n".encode() if part_type else b""
+        body += b"\r\n" + (image if data == b"IMAGE" else data) + b"\r\n"
     return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+PHOTO_FIELD: Part = ("type", None, None, b"photo")  # a form field, as requests sends one
+TEXT_FIELD: Part = ("type", None, "text/plain; charset=utf-8", b"photo")  # as aiohttp does
 
 
 @pytest.mark.parametrize(
     ("parts", "part_name"),
     [
-        ([("file", "a.png", b"IMAGE")], "file"),  # WxJava's name
-        ([("img", None, b"IMAGE")], "img"),  # no filename
-        ([("type", None, b"photo"), ("upload", "a.png", b"IMAGE")], "upload"),
+        ([("file", "a.png", "image/png", b"IMAGE")], "file"),  # WxJava's name
+        ([("img", None, None, b"IMAGE")], "img"),  # no filename
+        ([PHOTO_FIELD, ("upload", "a.png", None, b"IMAGE")], "upload"),
+        ([TEXT_FIELD, ("media", None, "application/octet-stream", b"IMAGE")], "media"),
+        ([("media", None, "image/png", b"IMAGE"), ("img", "a.png", None, b"IMAGE")], "img"),
     ],
-    ids=["file", "no-filename", "other-name"],
+    ids=["file", "no-filename", "other-name", "no-filename-other-name", "img-first-choice"],
 )
-async def test_any_file_part_is_accepted(
-    parts: list[tuple[str, str | None, bytes]], part_name: str
-) -> None:
+async def test_any_file_part_is_accepted(parts: list[Part], part_name: str) -> None:
     image = card_png("any-part")
-    parts = [(n, f, image if d == b"IMAGE" else d) for n, f, d in parts]
-    body, content_type = _multipart(parts)
+    body, content_type = _multipart(parts, image)
     async with WeChatEmulator(require_token=False) as emu, aiohttp.ClientSession() as s:
         url = f"{emu.base_url}/cv/ocr/idcard"
         async with s.post(url, data=body, headers={"Content-Type": content_type}) as resp:
             reply = await resp.json(content_type=None)
         assert reply["errcode"] == 0 and reply["type"] == "Front"
-        assert emu.stats.seen[-1].part_name == part_name
-        empty, ct = _multipart([])
-        async with s.post(url, data=empty, headers={"Content-Type": ct}) as resp:
-            assert (await resp.json(content_type=None))["errcode"] == 41005  # no part at all
+        seen = emu.stats.seen[-1]
+        chosen = next(p for p in parts if p[0] == part_name)
+        assert (seen.part_name, seen.part_filename, seen.part_content_type) == chosen[:3]
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [[], [PHOTO_FIELD], [TEXT_FIELD, PHOTO_FIELD]],
+    ids=["no-part", "only-a-form-field", "only-text-fields"],
+)
+async def test_41005_only_without_a_file_part(parts: list[Part]) -> None:
+    body, content_type = _multipart(parts)
+    async with WeChatEmulator(require_token=False) as emu, aiohttp.ClientSession() as s:
+        url = f"{emu.base_url}/cv/ocr/idcard"
+        async with s.post(url, data=body, headers={"Content-Type": content_type}) as resp:
+            assert (await resp.json(content_type=None))["errcode"] == 41005
+        assert emu.stats.seen[-1].part_name is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import io
 import os
@@ -79,6 +80,7 @@ async def test_two_megabytes_or_more_is_refused_before_sending(
         with pytest.raises(wx.ImageTooLarge, match="under 2 MB") as info:
             await ocr.idcard(image)
         assert info.value.errcode == wx.errors.ERRCODE_IMAGE_TOO_LARGE
+        assert f"is {len(big)} bytes;" in str(info.value)  # the size, where it is known
     just_under = noise_png(wx.MAX_IMAGE_BYTES - 4096)
     assert len(just_under) < wx.MAX_IMAGE_BYTES
     assert (await ocr.idcard(just_under)).type == "Front"
@@ -152,10 +154,19 @@ async def test_a_fifo_is_refused_without_waiting_for_a_writer(
 ) -> None:
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
-    with pytest.raises(wx.InvalidInput, match="FIFO"):
-        async with asyncio.timeout(GUARD):  # opening it plainly would block forever
-            await ocr.idcard(fifo)
+    try:
+        with pytest.raises(wx.InvalidInput, match="FIFO"):
+            async with asyncio.timeout(GUARD):  # opening it plainly would block forever
+                await ocr.idcard(fifo)
+    finally:
+        _release_readers(fifo)  # so that a regression fails here instead of hanging
     assert emulator.stats.total_ocr_calls == 0
+
+
+def _release_readers(fifo: Path) -> None:
+    """Unblock a thread stuck opening ``fifo`` for reading, if there is one."""
+    with contextlib.suppress(OSError):  # ENXIO: nobody has it open for reading, as it should be
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
 @pytest.mark.parametrize("path", ["/dev/zero", "/dev/null"])
@@ -174,7 +185,7 @@ async def test_dev_zero_as_a_file_object_is_too_large_not_a_memory_error(
     ocr: wx.OcrClient,
 ) -> None:
     with open("/dev/zero", "rb") as endless:  # noqa: ASYNC230 - the client reads it off the loop
-        with pytest.raises(wx.ImageTooLarge, match="2 MB"):
+        with pytest.raises(wx.ImageTooLarge, match="file object is 2 MB or more; "):
             async with asyncio.timeout(GUARD):
                 await ocr.idcard(endless)
         assert endless.tell() <= wx.MAX_IMAGE_BYTES + 1
@@ -242,6 +253,38 @@ async def test_shrinking_reads_are_capped_too(emulator: WeChatEmulator) -> None:
         emulator.appid, emulator.secret, base_url=emulator.base_url, shrink_images=True
     ) as ocr:
         source = CountingReader()
-        with pytest.raises(wx.ImageTooLarge, match="shrink_images reads at most"):
+        with pytest.raises(wx.ImageTooLarge, match="is more than 64 MB; shrink_images reads"):
             await ocr.idcard(cast(IO[bytes], source))
     assert source.given <= MAX_SHRINK_INPUT_BYTES + 1
+
+
+class SizelessReader:
+    """A file-like object whose read() takes no size: it cannot be read boundedly."""
+
+    def read(self) -> bytes:
+        return IMAGE
+
+
+class BrokenReader(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise RuntimeError("the storage backend went away")
+
+
+@pytest.mark.parametrize(
+    ("source", "cause", "message"),
+    [
+        (SizelessReader(), TypeError, "read\\(size\\)"),
+        (BrokenReader(), RuntimeError, "the storage backend went away"),
+    ],
+    ids=["read-without-size", "read-raises"],
+)
+async def test_any_failure_of_a_file_object_is_invalid_input(
+    ocr: wx.OcrClient, emulator: WeChatEmulator, source: object, cause: type, message: str
+) -> None:
+    with pytest.raises(wx.InvalidInput, match=message) as info:
+        await ocr.idcard(cast(IO[bytes], source))
+    assert isinstance(info.value.__cause__, cause)
+    assert emulator.stats.total_ocr_calls == 0

@@ -13,6 +13,7 @@ import wxocr_async as wx
 from wxocr_async.endpoints import ENDPOINTS
 from wxocr_async.naming import (
     ENVELOPE_KEYS,
+    Naming,
     camel_to_snake,
     camelize,
     detect_naming,
@@ -265,6 +266,37 @@ def test_when_both_forms_are_there_the_snake_value_wins(reply: dict[str, Any]) -
     assert card.valid_date == "snake"
     assert card.to_dict("camel")["validDate"] == "snake"
     assert camelize(reply)["validDate"] == "snake"  # the cloud layer's conversion too
+
+
+@pytest.mark.parametrize("naming", [None, "snake", "camel"])
+@pytest.mark.parametrize("camel_first", [True, False])
+def test_the_snake_value_wins_in_either_naming(naming: Naming | None, camel_first: bool) -> None:
+    # mostly camel keys: recognised as camel, where a documented camel key could win
+    pairs = [("validDate", "camel"), ("valid_date", "snake")]
+    reply = {"type": "Back", "cardProperty": 1, **dict(pairs if camel_first else pairs[::-1])}
+    card = wx.IdCardResult.from_dict(reply, naming=naming)
+    assert card.valid_date == "snake"
+    as_the_sdk_gives = {"type": "Back", "cardProperty": 1, "validDate": "snake"}
+    assert card.to_dict("camel") == camelize(reply) == as_the_sdk_gives
+
+
+@pytest.mark.parametrize("camel_first", [True, False])
+def test_the_snake_value_wins_in_nested_models_and_extras(camel_first: bool) -> None:
+    def both(camel: str, snake: str, camel_value: Any, snake_value: Any) -> dict[str, Any]:
+        pairs = [(camel, camel_value), (snake, snake_value)]
+        return dict(pairs if camel_first else pairs[::-1])
+
+    reply = {
+        "items": [{"text": "t", "pos": both("leftTop", "left_top", {"x": 0}, {"x": 1})}],
+        **both("imgSize", "img_size", {"w": 0}, {"w": 1}),
+        "extraInfo": both("riskType", "risk_type", "camel", "snake"),
+    }
+    text = wx.PrintedTextResult.from_dict(reply, naming="camel")
+    assert text.items is not None and text.items[0].pos is not None
+    assert text.items[0].pos.left_top == wx.Point(x=1)
+    assert text.img_size == wx.ImageSize(w=1)
+    assert text.extras == {"extra_info": {"risk_type": "snake"}}
+    assert text.to_dict("camel") == camelize(reply)
 
 
 def test_bad_naming_argument() -> None:

@@ -54,7 +54,7 @@ def check_image(data: bytes, filename: str | None, source: str) -> PreparedImage
     if not data:
         raise InvalidInput(f"{source} is empty: there is no image to recognise")
     if len(data) >= MAX_IMAGE_BYTES:
-        raise _too_large(len(data), source)
+        raise _too_large(source, len(data))
     sniffed = sniff_image_type(data)
     if sniffed is None:
         raise InvalidInput(
@@ -65,14 +65,15 @@ def check_image(data: bytes, filename: str | None, source: str) -> PreparedImage
     return PreparedImage(data, _safe_filename(filename, ext), mime)
 
 
-def _too_large(size: int, source: str, cap: int = MAX_IMAGE_BYTES) -> ImageTooLarge:
+def _too_large(source: str, size: int | None, cap: int = MAX_IMAGE_BYTES) -> ImageTooLarge:
+    """``size``: the image's size, or None where reading stopped past ``cap``."""
     if cap > MAX_IMAGE_BYTES:
-        return ImageTooLarge(
-            f"{source} is {size} bytes or more; shrink_images reads at most {cap} bytes"
-        )
+        amount = f"{size} bytes" if size is not None else f"more than {cap // 2**20} MB"
+        return ImageTooLarge(f"{source} is {amount}; shrink_images reads at most {cap} bytes")
+    amount = f"{size} bytes" if size is not None else "2 MB or more"
     return ImageTooLarge(
-        f"{source} is {size} bytes or more; WeChat accepts images under 2 MB "
-        f"({MAX_IMAGE_BYTES} bytes): shrink or re-encode it first"
+        f"{source} is {amount}; WeChat accepts images under 2 MB ({MAX_IMAGE_BYTES} bytes): "
+        "shrink or re-encode it first (OcrClient(shrink_images=True) can)"
     )
 
 
@@ -86,6 +87,7 @@ def _safe_filename(name: str | None, ext: str) -> str:
 #: the most read from any source when ``shrink_images=True`` (re-encoded to fit WeChat)
 MAX_SHRINK_INPUT_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 1024 * 1024
+_BYTES_LIKE = (bytes, bytearray, memoryview)
 
 
 def load(image: object, *, shrink: bool = False) -> PreparedImage:
@@ -98,8 +100,8 @@ def load(image: object, *, shrink: bool = False) -> PreparedImage:
     """
     cap = MAX_SHRINK_INPUT_BYTES if shrink else MAX_IMAGE_BYTES
     data, name, source = _read(image, cap)
-    if len(data) > cap:
-        raise _too_large(len(data), source, cap)
+    if len(data) > cap:  # read whole only if it was given as bytes
+        raise _too_large(source, len(data) if isinstance(image, _BYTES_LIKE) else None, cap)
     if shrink and len(data) >= MAX_IMAGE_BYTES:
         from .shrink import shrink_to_fit
 
@@ -113,15 +115,13 @@ def is_path(image: object) -> bool:
 
 
 def is_file_object(image: object) -> bool:
-    return not isinstance(image, (bytes, bytearray, memoryview)) and callable(
-        getattr(image, "read", None)
-    )
+    return not isinstance(image, _BYTES_LIKE) and callable(getattr(image, "read", None))
 
 
 def _read(image: object, cap: int) -> tuple[bytes, str | None, str]:
     """``(data, filename, source)``; ``data`` is at most ``cap + 1`` bytes (one more than
     allowed: enough for check_image to refuse it as too large)."""
-    if isinstance(image, (bytes, bytearray, memoryview)):
+    if isinstance(image, _BYTES_LIKE):
         return bytes(image), None, "image data"
     if is_path(image):
         return _read_path(os.fspath(image), cap)  # type: ignore[call-overload]
@@ -151,16 +151,16 @@ def _read_path(path: str | bytes, cap: int) -> tuple[bytes, str, str]:
     except OSError as exc:
         raise InvalidInput(f"image file {shown!r} cannot be read: {exc.strerror}") from exc
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise InvalidInput(f"image path {shown!r} is {_kind(mode)}, not a regular file")
-        size = os.fstat(fd).st_size
-        if size > cap:  # refuse before reading a huge file
-            raise _too_large(size, source, cap)
-        with os.fdopen(fd, "rb", closefd=False) as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidInput(f"image path {shown!r} is {_kind(info.st_mode)}, not a regular file")
+        if info.st_size > cap:  # refuse before reading a huge file
+            raise _too_large(source, info.st_size, cap)
+        with os.fdopen(fd, "rb", buffering=0, closefd=False) as f:  # no read-ahead
             data = _read_capped(f.read, cap)
     except OSError as exc:
-        raise InvalidInput(f"image file {shown!r} cannot be read: {exc.strerror}") from exc
+        reason = exc.strerror or exc
+        raise InvalidInput(f"image file {shown!r} cannot be read: {reason}") from exc
     finally:
         os.close(fd)
     return data, os.path.basename(shown), source
@@ -184,11 +184,17 @@ def _read_file_object(f: object, cap: int) -> bytes:
         return _read_capped(read, cap)
     except InvalidInput:
         raise
-    except ValueError as exc:  # e.g. "I/O operation on closed file"
-        raise InvalidInput(f"image file object cannot be read: {exc}") from exc
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason = exc.strerror or str(exc) or type(exc).__name__
         raise InvalidInput(f"image file object cannot be read: {reason}") from exc
+    except TypeError as exc:  # read() without a size: it could only be read unboundedly
+        raise InvalidInput(
+            f"image file object cannot be read with read(size), as a binary file can: {exc}"
+        ) from exc
+    except Exception as exc:  # ValueError on a closed file; anything its read() raises
+        raise InvalidInput(
+            f"image file object cannot be read: {str(exc) or type(exc).__name__}"
+        ) from exc
 
 
 def _read_capped(read: Callable[[int], object], cap: int) -> bytes:
@@ -199,7 +205,7 @@ def _read_capped(read: Callable[[int], object], cap: int) -> bytes:
         chunk = read(min(_READ_CHUNK, cap + 1 - total))
         if chunk is None:  # a non-blocking source with nothing to give now
             raise InvalidInput("image file object is non-blocking and had no data ready")
-        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+        if not isinstance(chunk, _BYTES_LIKE):
             raise InvalidInput("image file object must be opened in binary mode ('rb')")
         if not chunk:
             break

@@ -45,15 +45,18 @@ def camel_to_snake(key: str) -> str:
     return _UPPER.sub(lambda m: ("_" if m.start() else "") + m.group(0).lower(), key)
 
 
-def _convert_keys(value: Any, rename: Callable[[str], str]) -> Any:
+def _convert_keys(value: Any, rename: Callable[[str], str], *, recursive: bool = True) -> Any:
+    """wx-server-sdk's ``convertCase``: it copies the object, then for each key sets the
+    converted key and deletes the old one, so a converted key overwrites one already in
+    the target form, whichever comes first (``valid_date`` beats ``validDate``)."""
     if isinstance(value, Mapping):
         out: dict[Any, Any] = {}
         renamed: set[str] = set()
         for key, item in value.items():
             new = rename(key) if isinstance(key, str) else key
             if new == key and new in renamed:
-                continue  # a renamed key already holds it: the converted (snake) value wins
-            out[new] = _convert_keys(item, rename)
+                continue  # a renamed key already holds it: the converted value wins
+            out[new] = _convert_keys(item, rename) if recursive else item
             if new != key:
                 renamed.add(new)
         return out
@@ -217,12 +220,17 @@ def _structure_factory(converter: cattrs.Converter, naming: Naming) -> Callable[
         fallbacks = {rename(k): rename(v) for k, v in cls.wire_fallbacks.items()}
         decode_string = cls.json_string_accepted
         to_snake = naming == "camel"
+        snake_names = frozenset(a.name for a in fields if snake_to_camel(a.name) != a.name)
 
         def structure(data: Any, _: type) -> Any:
             if decode_string and isinstance(data, str):
                 data = json.loads(data)
             if not isinstance(data, Mapping):
                 raise TypeError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+            if to_snake and not snake_names.isdisjoint(data):
+                # as wx-server-sdk would return it: where a field comes in both forms the
+                # snake value wins (nested models see to their own keys, camelize to extras)
+                data = _convert_keys(data, snake_to_camel, recursive=False)
             filled: list[str] = []
             for field, source in fallbacks.items():
                 if data.get(field) is None and data.get(source) is not None:
@@ -231,7 +239,8 @@ def _structure_factory(converter: cattrs.Converter, naming: Naming) -> Callable[
             obj = base(data, cls)
             unknown = {k: v for k, v in data.items() if k not in known}
             if unknown:
-                object.__setattr__(obj, "extras", _snake_extras(unknown) if to_snake else unknown)
+                extras = _snake_extras(camelize(unknown)) if to_snake else unknown
+                object.__setattr__(obj, "extras", extras)
             if filled:
                 names = tuple(camel_to_snake(f) if to_snake else f for f in filled)
                 object.__setattr__(obj, "_fallback_filled", names)

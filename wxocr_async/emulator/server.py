@@ -50,7 +50,7 @@ class SeenRequest:
     query: dict[str, str]
     content_type: str
     body_length: int
-    #: the multipart file part, if there was one
+    #: the multipart part the image was taken from, if there was one (its name as sent)
     part_name: str | None = None
     part_filename: str | None = None
     part_content_type: str | None = None
@@ -387,9 +387,8 @@ class WeChatEmulator:
             reply = self.replies[name]
             if len(image) in self._recognised_sizes:  # hash only what could match
                 digest = hashlib.sha256(image).hexdigest()
-                reply = self._by_image.get((name, digest)) or self._by_image.get(
-                    (ANY_OCR, digest), reply
-                )
+                own = self._by_image.get((name, digest))
+                reply = own if own is not None else self._by_image.get((ANY_OCR, digest), reply)
             stats.ocr_results[name] += 1
             return _json(reply)
         finally:
@@ -490,7 +489,9 @@ def _file_part(
     """``(name, filename, content type, data)`` of the image part of a
     ``multipart/form-data`` body, parsed in one pass (the emulator must stay cheaper than
     the clients it measures): the part named ``field``, else the first part with a
-    filename (WxJava names it ``file``), else the first part; None if there is no part."""
+    filename (WxJava names it ``file``), else the first with a Content-Type other than
+    ``text/*``; None if there is no such part (form fields such as ``type=photo`` are not
+    images)."""
     _, _, params = content_type.partition(";")
     boundary = next(
         (
@@ -503,7 +504,9 @@ def _file_part(
     if not boundary:
         return None
     delimiter = b"--" + boundary.encode()
-    found: list[tuple[str | None, str | None, str | None, bytes]] = []
+    # (name, filename, content type, data start, data end) of the fallbacks seen so far
+    with_filename: tuple[str | None, str | None, str | None, int, int] | None = None
+    with_type: tuple[str | None, str | None, str | None, int, int] | None = None
     pos = body.find(delimiter)
     while pos != -1:
         start = pos + len(delimiter)
@@ -522,19 +525,19 @@ def _file_part(
             None,
         )
         name = _disposition_param(disposition, "name")
-        part = (
-            name,
-            _disposition_param(disposition, "filename"),
-            part_type,
-            body[head_end + 4 : end],
-        )
+        filename = _disposition_param(disposition, "filename")
         if name == field:
-            return part
-        found.append(part)
+            return name, filename, part_type, body[head_end + 4 : end]
+        if filename and with_filename is None:
+            with_filename = (name, filename, part_type, head_end + 4, end)
+        elif part_type and not part_type.lower().startswith("text/") and with_type is None:
+            with_type = (name, filename, part_type, head_end + 4, end)
         pos = end + 2
-    with_filename = [p for p in found if p[1]]
-    candidates = with_filename or found
-    return candidates[0] if candidates else None
+    chosen = with_filename or with_type
+    if chosen is None:
+        return None
+    name, filename, part_type, data_start, data_end = chosen
+    return name, filename, part_type, body[data_start:data_end]
 
 
 def _disposition_param(disposition: str, key: str) -> str | None:
