@@ -347,42 +347,40 @@ class OcrClient:
         """One OCR call returning WeChat's decoded JSON reply (errors raised)."""
         seconds = self._resolve(timeout)
         check_one_source(image, img_url)  # before reading any file
-        task = self._enter(endpoint.path)
-        try:
+
+        async def work() -> dict[str, Any]:
             prepared = await self._prepare(image) if image is not None else None
 
             def build() -> OcrRequest:
                 return build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
 
             return await self._send_ocr(endpoint, build, seconds)
-        except WxOcrError as exc:
-            self._redactor.scrub(exc)
-            raise
-        except asyncio.CancelledError:
-            self._raise_if_closed_by_us(task, endpoint.path)
-            raise
-        finally:
-            self._leave(task)
 
-    # Every public call goes _enter -> work -> _leave: close() cancels the calls under way,
-    # and _raise_if_closed_by_us turns that cancellation into ClientClosed.
+        return await self._guarded(endpoint.path, work)
 
-    def _enter(self, where: str) -> asyncio.Task[Any]:
+    async def _guarded(self, where: str, work: Callable[[], Awaitable[T]]) -> T:
+        """Every public call runs here: refused once the client is closed; close() cancels
+        it and it raises :class:`ClientClosed` (unless its caller cancelled it too); every
+        error is scrubbed of secret values."""
         if self._closed:
             raise ClientClosed("the client is closed; create a new one", endpoint=where)
         task = asyncio.current_task()
         assert task is not None
         self._calls.add(task)
-        return task
-
-    def _leave(self, task: asyncio.Task[Any]) -> None:
-        self._calls.discard(task)
-        self._closing.discard(task)
-
-    def _raise_if_closed_by_us(self, task: asyncio.Task[Any], where: str) -> None:
-        """Raise ClientClosed if close() cancelled ``task`` and nobody else did."""
-        if task in self._closing and task.uncancel() == 0:
-            raise ClientClosed("the client was closed during this call", endpoint=where) from None
+        try:
+            return await work()
+        except WxOcrError as exc:
+            self._redactor.scrub(exc)
+            raise
+        except asyncio.CancelledError:
+            if task in self._closing and task.uncancel() == 0:
+                raise ClientClosed(
+                    "the client was closed during this call", endpoint=where
+                ) from None
+            raise
+        finally:
+            self._calls.discard(task)
+            self._closing.discard(task)
 
     async def _prepare(self, image: ImageInput | PreparedImage) -> PreparedImage:
         if isinstance(image, PreparedImage):
@@ -528,17 +526,10 @@ class OcrClient:
         found = BY_NAME.get(endpoint) or BY_METHOD.get(endpoint)
         if found is None:
             raise InvalidInput(f"unknown endpoint {endpoint!r}")
-        task = self._enter(found.path)
-        try:
-            return await self._bounded(self._limits.remaining(found.name), self.timeout, found.path)
-        except WxOcrError as exc:
-            self._redactor.scrub(exc)
-            raise
-        except asyncio.CancelledError:
-            self._raise_if_closed_by_us(task, found.path)
-            raise
-        finally:
-            self._leave(task)
+        return await self._guarded(
+            found.path,
+            lambda: self._bounded(self._limits.remaining(found.name), self.timeout, found.path),
+        )
 
     async def _token_http(
         self, method: str, path: str, *, query: str, json_body: dict[str, Any] | None
