@@ -1,5 +1,6 @@
 """wxocr_async: an asyncio client for WeChat's OCR server API (cv/ocr/*)."""
 
+from .batch import Outcome
 from .client import DEFAULT_BASE_URL, NOT_GIVEN, OcrClient
 from .credentials import AppCredentialSource
 from .endpoints import ENDPOINTS, Endpoint
@@ -92,6 +93,7 @@ __all__ = [
     "MenuResult",
     "NoTokenSource",
     "OcrClient",
+    "Outcome",
     "PlateNumberResult",
     "Point",
     "PrintedTextResult",

@@ -9,10 +9,11 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar, overload
 
+from .batch import Outcome, as_source, is_image_url, resolve_endpoint, run_batch
 from .cloud import OpenApi
 from .credentials import AppCredentialSource
 from .endpoints import (
@@ -85,6 +86,8 @@ DEFAULT_TIMEOUT = 30.0
 #: aiohttp's own default connection limit: a burst of calls waits on the client's
 #: semaphore instead of all building requests at once (None: no bound)
 DEFAULT_CONCURRENCY = 100
+#: images in flight at once in :meth:`OcrClient.batch`
+DEFAULT_BATCH_CONCURRENCY = 16
 #: seconds close() waits for cancelled calls and background work to wind down
 CLOSE_TIMEOUT = 5.0
 
@@ -319,6 +322,74 @@ class OcrClient:
     ) -> MenuResult:
         """Menu (菜单): ``cv/ocr/menu``; ``content`` decoded into typed menu items."""
         return await self._recognise(MENU, image, img_url, None, timeout)
+
+    # -- many images ---------------------------------------------------------------------
+
+    @overload
+    def batch(
+        self,
+        endpoint: Endpoint[R],
+        items: Iterable[object] | AsyncIterable[object],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        ordered: bool = False,
+        mode: ImageMode | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> AsyncGenerator[Outcome[R], None]: ...
+
+    @overload
+    def batch(
+        self,
+        endpoint: str,
+        items: Iterable[object] | AsyncIterable[object],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        ordered: bool = False,
+        mode: ImageMode | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> AsyncGenerator[Outcome[Any], None]: ...
+
+    def batch(
+        self,
+        endpoint: str | Endpoint[Any],
+        items: Iterable[object] | AsyncIterable[object],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        ordered: bool = False,
+        mode: ImageMode | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> AsyncGenerator[Outcome[Any], None]:
+        """Recognise many images with one endpoint, ``concurrency`` at a time.
+
+        ``endpoint``: a method name (``"vehicle_license"``) or wire name (``"driving"``).
+        ``items``: an iterable or async iterable of paths, bytes, binary file objects or
+        ``img_url`` strings (``http(s)://...``), read lazily. Yields one
+        :class:`~wxocr_async.batch.Outcome` per item, as calls complete (``ordered=True``:
+        in input order). Once the daily quota is spent, the items left come out
+        ``"not_attempted"`` at once. Leaving the ``async for`` early cancels the calls in
+        flight (``contextlib.aclosing`` makes that immediate)::
+
+            async for outcome in ocr.batch("idcard", paths, concurrency=16):
+                print(outcome.item, outcome.status, outcome.result or outcome.error)
+        """
+        found = resolve_endpoint(endpoint)
+        if type(concurrency) is not int or concurrency < 1:
+            raise InvalidInput(f"concurrency must be a positive integer, not {concurrency!r}")
+        self._resolve(timeout)  # a bad timeout is refused now, not once per item
+        if self._closed:
+            raise ClientClosed("the client is closed; create a new one", endpoint=found.path)
+        source = as_source(items)
+
+        async def call(item: object) -> Any:
+            if is_image_url(item):
+                assert isinstance(item, str)
+                payload = await self.request_ocr(found, img_url=item, mode=mode, timeout=timeout)
+            else:
+                image: Any = item
+                payload = await self.request_ocr(found, image=image, mode=mode, timeout=timeout)
+            return structure_result(found, payload)
+
+        return run_batch(call, source, concurrency=concurrency, ordered=bool(ordered))
 
     # -- the machinery ------------------------------------------------------------------
 

@@ -54,6 +54,8 @@ class SeenRequest:
     part_name: str | None = None
     part_filename: str | None = None
     part_content_type: str | None = None
+    #: SHA-256 (hex) of the uploaded image, to tell which image a request carried
+    part_sha256: str | None = None
 
 
 @attrs.define
@@ -409,7 +411,11 @@ class WeChatEmulator:
             part = _file_part(body, request.headers.get("Content-Type", ""), "img")
         if part is not None:
             seen = attrs.evolve(
-                seen, part_name=part[0], part_filename=part[1], part_content_type=part[2]
+                seen,
+                part_name=part[0],
+                part_filename=part[1],
+                part_content_type=part[2],
+                part_sha256=hashlib.sha256(part[3]).hexdigest(),
             )
         self.stats.seen.append(seen)
         if img_url is not None:
