@@ -1,0 +1,175 @@
+"""``wxocr batch``: a directory, glob or manifest through one endpoint, into JSONL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import attrs
+
+from ..batch import resolve_endpoint
+from ..client import OcrClient
+from ..errors import ERRCODE_LOCAL_QUOTA, QuotaExceeded, WxOcrError
+from ..naming import Naming
+from .errors import CommandError, describe, quota_reset_text
+from .inputs import Input, Shard
+from .progress import Progress, Tally, describe_tally
+from .results import ResultsFile, finished_inputs, outcome_line
+
+#: seconds the first Ctrl-C (or SIGTERM) lets the calls in flight finish and be recorded
+DRAIN_TIMEOUT = 30.0
+#: exit statuses
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+@attrs.frozen
+class BatchJob:
+    """Everything ``wxocr batch`` was asked to do."""
+
+    endpoint: str
+    list_inputs: Callable[[], Iterator[Input]]
+    out: str
+    concurrency: int
+    resume: bool
+    shard: Shard | None
+    naming: Naming
+    mode: Any = None
+
+
+class Interrupt:
+    """The first SIGINT/SIGTERM stops taking inputs (the calls in flight finish and are
+    recorded); a second one cancels them."""
+
+    def __init__(self, main: asyncio.Task[Any]) -> None:
+        self.stopping = asyncio.Event()
+        self.signal: int | None = None
+        self._main = main
+
+    def __call__(self, signum: int) -> None:
+        if self.signal is None:
+            self.signal = signum
+            self.stopping.set()
+            asyncio.get_running_loop().call_later(DRAIN_TIMEOUT, self._main.cancel)
+            print(
+                "wxocr: interrupted: finishing the calls in flight (again to stop now)",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            self._main.cancel()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for signum in signals:
+            loop.add_signal_handler(signum, self, signum)
+        try:
+            yield
+        finally:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+
+
+def plan(job: BatchJob) -> tuple[set[str], int]:
+    """The inputs already ``ok`` (with ``--resume``), and how many are left to do."""
+    if not job.resume:
+        with contextlib.suppress(FileNotFoundError), open(job.out, "rb") as f:
+            if f.read(1):
+                raise CommandError(
+                    f"{job.out} already holds results: --resume continues it "
+                    "(inputs already ok are skipped), or choose another --out"
+                )
+    done = finished_inputs(job.out) if job.resume else set()
+    total = sum(1 for _ in _selected(job, done))
+    return done, total
+
+
+def _selected(job: BatchJob, done: set[str]) -> Iterator[Input]:
+    for item in job.list_inputs():
+        if (job.shard is None or item.key in job.shard) and item.key not in done:
+            yield item
+
+
+async def run(job: BatchJob, ocr: OcrClient, progress: Progress) -> int:
+    """Run the job; the exit status: 0 all ok, 1 some not ok, 130 interrupted."""
+    resolve_endpoint(job.endpoint)
+    done, total = await asyncio.to_thread(plan, job)
+    if done:
+        print(f"wxocr: --resume: {len(done)} inputs already ok, skipped", file=sys.stderr)
+    main = asyncio.current_task()
+    assert main is not None
+    interrupt = Interrupt(main)
+    tally = Tally(total)
+    results = ResultsFile(job.out)
+    keys: dict[int, str] = {}  # index -> key, for the calls in flight only
+    spent: QuotaExceeded | None = None
+
+    async def feed() -> AsyncIterator[str]:
+        for index, item in enumerate(_selected(job, done)):
+            if interrupt.stopping.is_set():
+                return
+            keys[index] = item.key
+            yield item.target
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(1)
+            progress.update(tally)
+
+    ticker = asyncio.ensure_future(tick())
+    try:
+        with interrupt.installed():
+            batch = ocr.batch(job.endpoint, feed(), concurrency=job.concurrency, mode=job.mode)
+            async with contextlib.aclosing(batch) as outcomes:
+                async for outcome in outcomes:
+                    key = keys.pop(outcome.index)
+                    results.append(outcome_line(key, outcome, job.naming))
+                    tally.count(outcome.status)
+                    progress.update(tally)
+                    if isinstance(outcome.error, QuotaExceeded) and spent is None:
+                        spent = outcome.error
+                    elif outcome.status == "error" and tally.error <= 3:
+                        assert outcome.error is not None
+                        message = describe(outcome.error, ocr.base_url)
+                        print(f"wxocr: {key}: {message}", file=sys.stderr)
+    except asyncio.CancelledError:
+        if interrupt.signal is None:
+            raise
+    finally:
+        ticker.cancel()
+        progress.close(tally)
+        results.close()
+    _summary(job, tally, spent, interrupt.signal)
+    if interrupt.signal is not None:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if tally.ok == tally.total else EXIT_FAILED
+
+
+def _summary(job: BatchJob, tally: Tally, spent: WxOcrError | None, signum: int | None) -> None:
+    lines = [
+        f"wxocr: {tally.ok} ok, {tally.error} error, {tally.not_attempted} not attempted "
+        f"in {tally.elapsed():.1f} s ({tally.rate():.1f}/s); results in {job.out}"
+    ]
+    if spent is not None:
+        whose = "ours (--daily-quota)" if spent.errcode == ERRCODE_LOCAL_QUOTA else "WeChat's"
+        lines.append(
+            f"wxocr: the daily quota ran out ({whose}); it resets at {quota_reset_text()}: "
+            "run again with --resume then"
+        )
+    if signum is not None:
+        left = tally.total - tally.done
+        lines.append(
+            f"wxocr: stopped by {signal.Signals(signum).name} with {left} inputs not started: "
+            "run again with --resume to continue"
+        )
+    elif tally.error:
+        lines.append("wxocr: --resume tries the inputs that failed again")
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+__all__ = ["BatchJob", "describe_tally", "run"]

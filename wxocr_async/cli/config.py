@@ -1,0 +1,67 @@
+"""The client a command uses, configured from the environment (never the command line).
+
+``WXOCR_APPID`` + ``WXOCR_SECRET``, or ``WXOCR_TOKEN``; ``WXOCR_BASE_URL`` to point
+elsewhere (the emulator, a proxy); ``WXOCR_REDIS_URL`` (or ``--store``) to share the token
+and the daily quota between processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from ..client import DEFAULT_BASE_URL, OcrClient
+from ..errors import WxOcrError
+from ..redis_store import RedisStore
+from .errors import CommandError
+
+ENV_APPID = "WXOCR_APPID"
+ENV_SECRET = "WXOCR_SECRET"
+ENV_TOKEN = "WXOCR_TOKEN"
+ENV_BASE_URL = "WXOCR_BASE_URL"
+ENV_REDIS_URL = "WXOCR_REDIS_URL"
+
+
+def client_from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    store_url: str | None = None,
+    **options: Any,
+) -> OcrClient:
+    """An :class:`OcrClient` from the environment; ``options`` go to its constructor."""
+    env = os.environ if env is None else env
+    appid, secret = env.get(ENV_APPID) or None, env.get(ENV_SECRET) or None
+    token = env.get(ENV_TOKEN) or None
+    base_url = env.get(ENV_BASE_URL) or None
+    if (appid is None) != (secret is None) and token is None:
+        have, missing = (ENV_APPID, ENV_SECRET) if appid else (ENV_SECRET, ENV_APPID)
+        raise CommandError(f"{have} is set but {missing} is not: set both")
+    if appid is None and token is None and base_url is None:
+        raise CommandError(
+            f"no credentials: set {ENV_APPID} and {ENV_SECRET} (or {ENV_TOKEN}) in the "
+            f"environment; {ENV_BASE_URL} points the command at another server"
+        )
+    store_url = store_url or env.get(ENV_REDIS_URL) or None
+    if store_url is not None:
+        options["store"] = _redis_store(store_url)
+    try:
+        return OcrClient(
+            appid if token is None else None,
+            secret if token is None else None,
+            token=token,
+            base_url=base_url or DEFAULT_BASE_URL,
+            **options,
+        )
+    except WxOcrError as exc:
+        raise CommandError(exc.errmsg) from None
+
+
+def _redis_store(url: str) -> RedisStore:
+    # the URL may hold a password: it is never repeated in a message
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise CommandError("the store must be a redis://, rediss:// or unix:// URL")
+    try:
+        return RedisStore.from_url(url)
+    except WxOcrError as exc:
+        raise CommandError(exc.errmsg) from None

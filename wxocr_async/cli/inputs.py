@@ -1,0 +1,135 @@
+"""What ``wxocr batch`` works on: a directory, a glob pattern or a manifest, and a shard.
+
+Inputs are produced lazily and can be listed again (once to count them, once to work),
+so a manifest of a million lines never sits in memory.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterator
+
+import attrs
+
+from ..batch import is_image_url
+from ..images import sniff_image_type
+from .errors import CommandError
+
+#: longest manifest line read (a path, or a signed URL); a longer one is refused
+MAX_MANIFEST_LINE = 16 * 1024
+
+
+@attrs.frozen
+class Input:
+    """One input: ``key`` as given (the ``path`` of its result line), ``target`` what is
+    sent (a path resolved against the manifest's folder, or the URL)."""
+
+    key: str
+    target: str
+
+
+@attrs.frozen
+class Shard:
+    """Shard ``index`` (from 1) of ``count``: the inputs whose stable hash falls in it."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        index, sep, count = text.partition("/")
+        try:
+            k, n = int(index), int(count)
+        except ValueError:
+            k = n = 0
+        if not sep or n < 1 or not 1 <= k <= n:
+            raise CommandError(
+                f"--shard must be K/N with 1 <= K <= N (e.g. 1/3, 2/3, 3/3), not {text!r}"
+            )
+        return cls(k, n)
+
+    def __contains__(self, key: str) -> bool:
+        return shard_of(key, self.count) == self.index
+
+
+def shard_of(key: str, count: int) -> int:
+    """The shard (1..count) an input falls in: the same on every machine and Python."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % count + 1
+
+
+def input_lister(source: str) -> Callable[[], Iterator[Input]]:
+    """A function listing the inputs named by ``source`` (checked now): a directory (every
+    file below it but hidden ones), a manifest (paths or URLs, one a line; ``#`` comments;
+    relative paths from the manifest's folder), a single image, or a glob pattern."""
+    try:
+        mode = os.stat(source).st_mode
+    except FileNotFoundError:
+        if glob.has_magic(source):
+            return lambda: _glob(source)
+        raise CommandError(f"{source}: no such file or directory") from None
+    except OSError as exc:
+        raise CommandError(f"{source}: cannot read it: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        return lambda: _walk(source)
+    if not stat.S_ISREG(mode):
+        raise CommandError(f"{source}: not a directory, a manifest or an image")
+    if _looks_like_image(source):
+        return lambda: iter([Input(source, source)])
+    return lambda: _manifest(source)
+
+
+def _walk(top: str) -> Iterator[Input]:
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                path = os.path.join(folder, name)
+                yield Input(path, path)
+
+
+def _glob(pattern: str) -> Iterator[Input]:
+    for path in glob.iglob(pattern, recursive=True):
+        if not os.path.isdir(path):
+            yield Input(path, path)
+
+
+def _looks_like_image(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    return sniff_image_type(head) is not None
+
+
+def _manifest(path: str) -> Iterator[Input]:
+    base = os.path.dirname(path)
+    try:
+        with open(path, "rb") as f:
+            number = 0
+            while line := f.readline(MAX_MANIFEST_LINE + 1):
+                number += 1
+                if len(line) > MAX_MANIFEST_LINE and not line.endswith(b"\n"):
+                    raise CommandError(
+                        f"{path}:{number}: longer than {MAX_MANIFEST_LINE} bytes: "
+                        "a manifest lists paths or URLs, one a line"
+                    )
+                try:
+                    text = line.decode("utf-8").strip()
+                except UnicodeDecodeError:
+                    raise CommandError(
+                        f"{path}:{number}: not UTF-8 text: a manifest lists paths or URLs, "
+                        "one a line"
+                    ) from None
+                if not text or text.startswith("#"):
+                    continue
+                if "\0" in text:
+                    raise CommandError(f"{path}:{number}: a NUL byte: not a manifest")
+                target = text if is_image_url(text) else os.path.join(base, text)
+                yield Input(text, target)
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read it: {exc.strerror or exc}") from None

@@ -1,0 +1,38 @@
+"""``wxocr idcard PATH|URL`` and the other endpoint commands: one image, the reply on
+stdout as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from ..batch import is_image_url
+from ..client import OcrClient
+from ..endpoints import Endpoint
+from ..errors import WxOcrError
+from ..naming import Naming
+from ..protocol import structure_result
+from .errors import CommandError, describe
+
+
+async def recognise_one(
+    ocr: OcrClient,
+    endpoint: Endpoint[Any],
+    source: str,
+    *,
+    naming: Naming,
+    mode: Any = None,
+) -> int:
+    """Recognise ``source`` (a path or an ``http(s)://`` URL) and print the reply."""
+    try:
+        if is_image_url(source):
+            payload = await ocr.request_ocr(endpoint, img_url=source, mode=mode)
+        else:
+            payload = await ocr.request_ocr(endpoint, image=source, mode=mode)
+    except WxOcrError as exc:
+        raise CommandError(describe(exc, ocr.base_url)) from None
+    result = structure_result(endpoint, payload)
+    json.dump(result.to_dict(naming), sys.stdout, ensure_ascii=False, indent=2)
+    print()
+    return 0
