@@ -43,7 +43,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_no_subcommand_prints_help() -> None:
     proc = run()
-    assert proc.returncode == 0 and "usage: python -m wxocr_async" in proc.stdout
+    assert proc.returncode == 0 and "usage: wxocr" in proc.stdout
     assert "demo" in proc.stdout and "emulator" in proc.stdout
 
 

@@ -32,6 +32,7 @@ environment:
   WXOCR_APPID, WXOCR_SECRET  the app's credentials (or WXOCR_TOKEN: an access_token)
   WXOCR_BASE_URL             another server: the emulator, a proxy (default WeChat's)
   WXOCR_REDIS_URL            share the token and the daily quota through Redis
+  WXOCR_PROGRESS_INTERVAL    seconds between batch progress lines off a terminal (5)
 """
 
 
@@ -205,5 +206,17 @@ async def _batch(args: argparse.Namespace) -> int:
     # the batch's own bound is the one that matters; the client's must not be lower
     options["concurrency"] = max(args.concurrency, 1)
     options["daily_quota"] = args.daily_quota
+    progress = make_progress(interval=_progress_interval())
     async with client_from_env(store_url=args.store, **options) as ocr:
-        return await run(job, ocr, make_progress())
+        return await run(job, ocr, progress)
+
+
+def _progress_interval() -> float:
+    from .progress import PLAIN_INTERVAL
+
+    text = os.environ.get("WXOCR_PROGRESS_INTERVAL")
+    try:
+        value = float(text) if text else PLAIN_INTERVAL
+    except ValueError:
+        value = PLAIN_INTERVAL
+    return value if 0 < value < float("inf") else PLAIN_INTERVAL

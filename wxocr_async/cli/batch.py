@@ -116,9 +116,9 @@ async def run(job: BatchJob, ocr: OcrClient, progress: Progress) -> int:
             keys[index] = item.key
             yield item.target
 
-    async def tick() -> None:
+    async def tick() -> None:  # progress even while no call finishes
         while True:
-            await asyncio.sleep(1)
+            await asyncio.sleep(min(1.0, progress.interval))
             progress.update(tally)
 
     ticker = asyncio.ensure_future(tick())

@@ -44,6 +44,9 @@ class Tally:
 
 
 class Progress(Protocol):
+    #: seconds between updates worth making
+    interval: float
+
     def update(self, tally: Tally) -> None: ...
 
     def close(self, tally: Tally) -> None: ...
@@ -81,13 +84,13 @@ class PlainProgress:
 
     def __init__(self, stream: TextIO, interval: float) -> None:
         self._stream = stream
-        self._interval = interval
+        self.interval = interval
         self._next = time.monotonic() + interval
 
     def update(self, tally: Tally) -> None:
         now = time.monotonic()
         if now >= self._next:
-            self._next = now + self._interval
+            self._next = now + self.interval
             print(f"wxocr: {describe_tally(tally)}", file=self._stream, flush=True)
 
     def close(self, tally: Tally) -> None:
@@ -96,6 +99,8 @@ class PlainProgress:
 
 class RichProgress:
     """rich's live bar: done/total, rate, ETA, errors so far."""
+
+    interval = 0.5
 
     def __init__(self, stream: TextIO) -> None:
         from rich.console import Console
