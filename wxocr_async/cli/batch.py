@@ -156,7 +156,7 @@ def _summary(job: BatchJob, tally: Tally, spent: WxOcrError | None, signum: int 
         f"in {tally.elapsed():.1f} s ({tally.rate():.1f}/s); results in {job.out}"
     ]
     if spent is not None:
-        whose = "ours (--daily-quota)" if spent.errcode == ERRCODE_LOCAL_QUOTA else "WeChat's"
+        whose = "--daily-quota" if spent.errcode == ERRCODE_LOCAL_QUOTA else "WeChat's"
         lines.append(
             f"wxocr: the daily quota ran out ({whose}); it resets at {quota_reset_text()}: "
             "run again with --resume then"
