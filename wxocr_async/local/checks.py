@@ -1,0 +1,97 @@
+"""Check digits of the numbers on Chinese documents, and look-alike repair."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+#: characters a recogniser confuses with digits (and back)
+DIGIT_LOOKALIKES: dict[str, str] = {
+    "O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "i": "1",
+    "Z": "2", "z": "2", "S": "5", "s": "5", "B": "8", "G": "6", "b": "6", "g": "9", "q": "9",
+    "T": "7",
+}  # fmt: skip
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_check_char(first17: str) -> str:
+    """GB 11643 check character of a resident ID number's first 17 digits."""
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def valid_id_number(number: str) -> bool:
+    return (
+        len(number) == 18
+        and number[:17].isdigit()
+        and number[:17].isascii()
+        and id_check_char(number[:17]) == number[17]
+    )
+
+
+def luhn_valid(number: str) -> bool:
+    """Whether a bank card number passes the Luhn check."""
+    if not number.isdigit() or not number.isascii() or len(number) < 12:
+        return False
+    total = 0
+    for i, c in enumerate(reversed(number)):
+        d = int(c)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7, "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}  # fmt: skip
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def vin_check_char(vin: str) -> str | None:
+    """ISO 3779 / GB 16735 check character (position 9) of a 17-character VIN."""
+    if len(vin) != 17 or any(c not in _VIN_VALUES for c in vin):
+        return None
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
+    return "X" if total % 11 == 10 else str(total % 11)
+
+
+def valid_vin(vin: str) -> bool:
+    return vin_check_char(vin) == vin[8:9]
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17: str) -> str | None:
+    """GB 32100 check character of an 18-character unified social credit code."""
+    if len(first17) != 17 or any(c not in _USCC_CHARS for c in first17):
+        return None
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def valid_uscc(code: str) -> bool:
+    return len(code) == 18 and uscc_check_char(code[:17]) == code[17]
+
+
+def repairs(
+    text: str, valid: Callable[[str], bool], lookalikes: dict[str, str], limit: int = 64
+) -> Iterator[str]:
+    """Candidates for ``text`` with look-alike characters swapped, the text itself first;
+    only those ``valid`` accepts (at most ``limit`` tried)."""
+    spots = [i for i, c in enumerate(text) if c in lookalikes][:6]
+    for mask in range(min(1 << len(spots), limit)):
+        chars = list(text)
+        for bit, i in enumerate(spots):
+            if mask >> bit & 1:
+                chars[i] = lookalikes[chars[i]]
+        candidate = "".join(chars)
+        if valid(candidate):
+            yield candidate
