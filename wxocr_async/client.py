@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, TypeVar, overload
 
 from .batch import Outcome, as_source, is_image_url, resolve_endpoint, run_batch
 from .cloud import OpenApi
@@ -32,12 +32,14 @@ from .endpoints import (
 from .errors import (
     ClientClosed,
     InvalidCredential,
+    InvalidImageData,
+    InvalidImageUrl,
     InvalidInput,
     QuotaExceeded,
     RequestTimeout,
     WxOcrError,
 )
-from .images import ImageInput, PreparedImage, is_file_object, is_path, load
+from .images import MAX_IMAGE_BYTES, ImageInput, PreparedImage, is_file_object, is_path, load
 from .limits import Limits, QuotaScope, check_positive_number
 from .models import (
     BankCardResult,
@@ -75,6 +77,11 @@ from .transport import AiohttpTransport, SendProgress, Transport
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from .local.engine import LocalEngine
+
+#: where recognition happens
+EngineName: TypeAlias = Literal["wechat", "local"]
 
 log = logging.getLogger("wxocr_async")
 
@@ -151,6 +158,10 @@ class OcrClient:
         shrink_images: bool = False,
         transport: Transport | None = None,
         clock: Clock = time.time,
+        engine: EngineName = "wechat",
+        fallback: Literal["local"] | None = None,
+        local_engine: LocalEngine | None = None,
+        local_workers: int = 0,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidInput(f"base_url must be an http(s) URL, not {base_url!r}")
@@ -192,6 +203,25 @@ class OcrClient:
             self._redactor.add(cloudbase_token, fixed=True)
         #: wx-server-sdk parity: ``await client.openapi.ocr.idcard({"imgUrl": ...})``
         self.openapi = OpenApi(self)
+        if engine not in ("wechat", "local"):
+            raise InvalidInput(f"engine must be 'wechat' or 'local', not {engine!r}")
+        if fallback not in (None, "local"):
+            raise InvalidInput(f"fallback must be 'local' or None, not {fallback!r}")
+        #: where recognition happens: WeChat's API, or the local engine in this process
+        self.engine: EngineName = engine
+        self.fallback = fallback
+        self._local_engine = local_engine
+        self._owns_local_engine = local_engine is None
+        if type(local_workers) is not int or local_workers < 0:
+            raise InvalidInput(f"local_workers must be an integer >= 0, not {local_workers!r}")
+        self._local_workers = local_workers
+        if (engine == "local" or fallback == "local") and local_engine is None:
+            from .local.recognizer import model_available
+
+            if not model_available():
+                raise InvalidInput(
+                    "the local engine needs RapidOCR: pip install 'wxocr_async[local]'"
+                )
 
     def __repr__(self) -> str:
         return (
@@ -236,6 +266,8 @@ class OcrClient:
                     log.warning("closing: %s did not finish: %s", step.__qualname__, exc)
         finally:
             await self._transport.close()
+            if self._local_engine is not None and self._owns_local_engine:
+                await self._local_engine.close()
 
     # -- the eight endpoints -------------------------------------------------------------
 
@@ -381,13 +413,10 @@ class OcrClient:
         source = as_source(items)
 
         async def call(item: object) -> Any:
-            if is_image_url(item):
-                assert isinstance(item, str)
-                payload = await self.request_ocr(found, img_url=item, mode=mode, timeout=timeout)
-            else:
-                image: Any = item
-                payload = await self.request_ocr(found, image=image, mode=mode, timeout=timeout)
-            return structure_result(found, payload)
+            url = item if is_image_url(item) else None
+            image: Any = None if url is not None else item
+            payload, engine = await self._request(found, image, url, mode, timeout)  # type: ignore[arg-type]
+            return _from_engine(structure_result(found, payload), engine)
 
         return run_batch(call, source, concurrency=concurrency, ordered=bool(ordered))
 
@@ -401,10 +430,8 @@ class OcrClient:
         mode: ImageMode | None,
         timeout: Timeout,
     ) -> R:
-        payload = await self.request_ocr(
-            endpoint, image=image, img_url=img_url, mode=mode, timeout=timeout
-        )
-        return structure_result(endpoint, payload)
+        payload, engine = await self._request(endpoint, image, img_url, mode, timeout)
+        return _from_engine(structure_result(endpoint, payload), engine)
 
     async def request_ocr(
         self,
@@ -416,18 +443,75 @@ class OcrClient:
         timeout: Timeout = NOT_GIVEN,
     ) -> dict[str, Any]:
         """One OCR call returning WeChat's decoded JSON reply (errors raised)."""
+        payload, _ = await self._request(endpoint, image, img_url, mode, timeout)
+        return payload
+
+    async def _request(
+        self,
+        endpoint: Endpoint[Any],
+        image: ImageInput | PreparedImage | None,
+        img_url: str | None,
+        mode: str | None,
+        timeout: Timeout,
+    ) -> tuple[dict[str, Any], EngineName]:
+        """The decoded reply, and which engine gave it."""
         seconds = self._resolve(timeout)
         check_one_source(image, img_url)  # before reading any file
 
-        async def work() -> dict[str, Any]:
+        async def work() -> tuple[dict[str, Any], EngineName]:
             prepared = await self._prepare(image) if image is not None else None
 
             def build() -> OcrRequest:
                 return build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
 
-            return await self._send_ocr(endpoint, build, seconds)
+            if self.engine == "local":
+                build()  # the same checks of the arguments as for WeChat
+                return await self._local(endpoint, prepared, img_url, seconds), "local"
+            try:
+                return await self._send_ocr(endpoint, build, seconds), "wechat"
+            except QuotaExceeded:
+                if self.fallback != "local":
+                    raise
+                log.info("%s: the quota is spent; recognising locally", endpoint.path)
+                return await self._local(endpoint, prepared, img_url, seconds), "local"
 
         return await self._guarded(endpoint.path, work)
+
+    async def _local(
+        self,
+        endpoint: Endpoint[Any],
+        image: PreparedImage | None,
+        img_url: str | None,
+        timeout: float | None,
+    ) -> dict[str, Any]:
+        """The local engine's reply, decoded like WeChat's (its errors raised)."""
+        if self._local_engine is None:
+            from .local.engine import LocalEngine
+
+            self._local_engine = LocalEngine(workers=self._local_workers)
+        try:
+            async with asyncio.timeout(timeout):
+                data = image.data if image is not None else await self._download(img_url)
+                async with self._limits.slot():
+                    reply = await self._local_engine.recognise(endpoint.name, data)
+        except TimeoutError:
+            raise RequestTimeout(
+                f"the local engine gave no reply within {timeout} s", endpoint=endpoint.path
+            ) from None
+        body = json.dumps(reply).encode()
+        return decode_reply(200, "application/json", body, endpoint.path)
+
+    async def _download(self, img_url: str | None) -> bytes:
+        """The image at ``img_url``, fetched as WeChat would (2 MB at most)."""
+        assert img_url is not None
+        resp = await self._transport.send(
+            "GET", img_url, body=(), content_type=None, timeout=None, where="img_url"
+        )
+        if resp.status != 200:
+            raise InvalidImageUrl(101000, f"invalid image url: HTTP {resp.status}")
+        if len(resp.body) >= MAX_IMAGE_BYTES:
+            raise InvalidImageData(101002, "image of 2 MB or more at img_url")
+        return resp.body
 
     async def _guarded(self, where: str, work: Callable[[], Awaitable[T]]) -> T:
         """Every public call runs here: refused once the client is closed; close() cancels
@@ -633,6 +717,13 @@ class OcrClient:
         if timeout is NOT_GIVEN:
             return self.timeout
         return _check_timeout(timeout)
+
+
+def _from_engine(result: R, engine: EngineName) -> R:
+    """``result`` marked with the engine that produced it (``result.engine``)."""
+    if engine != "wechat":
+        object.__setattr__(result, "_engine", engine)
+    return result
 
 
 def _check_timeout(timeout: object) -> float | None:

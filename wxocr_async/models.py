@@ -49,6 +49,12 @@ class WireModel:
     extras: dict[str, Any] = attrs.field(factory=dict)
     #: fields filled from a fallback key rather than sent (not written back out)
     _fallback_filled: tuple[str, ...] = attrs.field(default=(), init=False, eq=False, repr=False)
+    _engine: str = attrs.field(default="wechat", init=False, eq=False, repr=False)
+
+    @property
+    def engine(self) -> str:
+        """Which engine produced this result: ``"wechat"`` or ``"local"``."""
+        return self._engine
 
     def __repr__(self) -> str:
         shown = [

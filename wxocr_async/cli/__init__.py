@@ -104,6 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--port", type=int, default=8099, help="0: any free port (8099)")
     e.add_argument("--latency", type=float, default=0.0, help="seconds per OCR reply")
 
+    s = sub.add_parser(
+        "serve", help="serve WeChat's OCR API over HTTP, recognising locally (needs [local])"
+    )
+    s.add_argument("--engine", choices=("local",), default="local", help="local (the default)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080, help="0: any free port (8080)")
+    s.add_argument(
+        "--workers", type=_positive_int, help="recognition processes (default: one per core)"
+    )
+
     d = sub.add_parser("demo", help="recognise the shipped sample images via the emulator")
     d.add_argument(
         "samples",
@@ -149,6 +159,9 @@ async def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     if args.command == "emulator":
         await commands.serve_emulator(args.host, args.port, args.latency)
         return 0
+    if args.command == "serve":
+        await commands.serve_local(args.host, args.port, args.workers)
+        return 0
     if args.command == "demo":
         unknown = [s for s in args.samples if s not in SAMPLE_REPLIES]
         if unknown:
@@ -181,6 +194,7 @@ async def _single(args: argparse.Namespace) -> int:
 async def _batch(args: argparse.Namespace) -> int:
     from ..batch import resolve_endpoint
     from ..errors import WxOcrError
+    from ..local.engine import default_workers
     from .batch import BatchJob, run
     from .config import client_from_env
     from .inputs import Shard, input_lister
@@ -207,6 +221,8 @@ async def _batch(args: argparse.Namespace) -> int:
     options["concurrency"] = max(args.concurrency, 1)
     options["daily_quota"] = args.daily_quota
     progress = make_progress(interval=_progress_interval())
+    # offline, every core recognises: one worker process per core
+    options["local_workers"] = default_workers()
     async with client_from_env(store_url=args.store, **options) as ocr:
         return await run(job, ocr, progress)
 

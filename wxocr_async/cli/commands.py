@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Sequence
 
 from ..client import OcrClient
@@ -55,3 +56,30 @@ async def serve_emulator(host: str, port: int, latency: float) -> None:
         await asyncio.Event().wait()
     finally:
         await emu.stop()
+
+
+async def serve_local(host: str, port: int, workers: int | None) -> None:
+    """``wxocr serve --engine local``: WeChat's OCR API on ``host:port``, recognising
+    with the local engine; calls need no token (as Cloud Run's open-API service)."""
+    from ..local import LocalBackend, LocalEngine, model_available
+
+    if not model_available():
+        raise CommandError("--engine local needs RapidOCR: pip install 'wxocr_async[local]'")
+    engine = LocalEngine(workers=workers)
+    print(f"wxocr serve: loading the models in {engine.workers} workers...", file=sys.stderr)
+    server = WeChatEmulator(backend=LocalBackend(engine), require_token=False, any_credentials=True)
+    try:
+        await engine.start()
+        try:
+            base_url = await server.start(host, port)
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        print(
+            f"wxocr serve: WeChat's OCR API on {base_url} (engine local, "
+            f"{engine.workers} workers); OcrClient(base_url={base_url!r})",
+            flush=True,
+        )
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()
+        await engine.close()

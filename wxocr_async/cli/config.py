@@ -8,6 +8,7 @@ and the daily quota between processes.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,9 +28,14 @@ def client_from_env(
     env: Mapping[str, str] | None = None,
     *,
     store_url: str | None = None,
+    local_workers: int = 0,
     **options: Any,
 ) -> OcrClient:
-    """An :class:`OcrClient` from the environment; ``options`` go to its constructor."""
+    """An :class:`OcrClient` from the environment; ``options`` go to its constructor.
+
+    With no credentials and no ``WXOCR_BASE_URL``, the local engine (``[local]``) reads the
+    images in this process (``local_workers`` processes; 0: a thread), saying so on stderr.
+    """
     env = os.environ if env is None else env
     appid, secret = env.get(ENV_APPID) or None, env.get(ENV_SECRET) or None
     token = env.get(ENV_TOKEN) or None
@@ -38,10 +44,22 @@ def client_from_env(
         have, missing = (ENV_APPID, ENV_SECRET) if appid else (ENV_SECRET, ENV_APPID)
         raise CommandError(f"{have} is set but {missing} is not: set both")
     if appid is None and token is None and base_url is None:
-        raise CommandError(
-            f"no credentials: set {ENV_APPID} and {ENV_SECRET} (or {ENV_TOKEN}) in the "
-            f"environment; {ENV_BASE_URL} points the command at another server"
+        from ..local import model_available
+
+        if not model_available():
+            raise CommandError(
+                f"no credentials: set {ENV_APPID} and {ENV_SECRET} (or {ENV_TOKEN}) in the "
+                f"environment ({ENV_BASE_URL} points the command at another server), or "
+                "pip install 'wxocr_async[local]' to recognise offline"
+            )
+        print(
+            f"wxocr: no {ENV_APPID}/{ENV_SECRET} or {ENV_TOKEN} set: recognising locally "
+            "(RapidOCR, offline)",
+            file=sys.stderr,
+            flush=True,
         )
+        options.pop("daily_quota", None)  # nothing to ration offline
+        return OcrClient(engine="local", local_workers=local_workers, **options)
     store_url = store_url or env.get(ENV_REDIS_URL) or None
     if store_url is not None:
         options["store"] = _redis_store(store_url)

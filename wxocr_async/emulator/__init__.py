@@ -3,7 +3,14 @@
 from .faults import HTML_ERROR_PAGE, Fault
 from .pictures import card_png, encode_png, noise_png, sample_image
 from .replies import DEFAULT_REPLIES, SAMPLE_REPLIES
-from .server import DEFAULT_APPID, DEFAULT_SECRET, EmulatorStats, SeenRequest, WeChatEmulator
+from .server import (
+    DEFAULT_APPID,
+    DEFAULT_SECRET,
+    EmulatorStats,
+    RecognitionBackend,
+    SeenRequest,
+    WeChatEmulator,
+)
 
 __all__ = [
     "DEFAULT_APPID",
@@ -13,6 +20,7 @@ __all__ = [
     "SAMPLE_REPLIES",
     "EmulatorStats",
     "Fault",
+    "RecognitionBackend",
     "SeenRequest",
     "WeChatEmulator",
     "card_png",

@@ -1,0 +1,35 @@
+"""Field extraction: recognised lines → WeChat's reply fields, one module per endpoint.
+
+Each module (named like the endpoint: ``idcard``, ``bankcard``, ``driving``,
+``drivinglicense``, ``bizlicense``, ``comm``, ``platenum``, ``menu``) has
+``extract(lines, size) -> dict`` and raises :class:`~wxocr_async.local.lines.NothingFound`
+when the image holds no such document.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import Any
+
+from ..lines import Line
+
+ENDPOINT_NAMES = (
+    "idcard",
+    "bankcard",
+    "driving",
+    "drivinglicense",
+    "bizlicense",
+    "comm",
+    "platenum",
+    "menu",
+)
+
+
+def extract(endpoint: str, lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+    """The reply fields (no errcode/errmsg) ``endpoint`` gives for these lines."""
+    if endpoint not in ENDPOINT_NAMES:
+        raise KeyError(f"no extractor for {endpoint!r}")
+    module = importlib.import_module(f"{__name__}.{endpoint}")
+    fields: dict[str, Any] = module.extract(lines, size)
+    return fields
