@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +24,19 @@ SAMPLE_METHODS = {
     "plate_number.png": "plate_number",
     "menu.png": "menu",
 }
+
+
+async def until_terminated() -> None:
+    """Wait for SIGTERM (or SIGINT): a server's clean end, its workers stopped."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
 
 
 async def demo(samples: Sequence[str]) -> None:
@@ -53,7 +67,7 @@ async def serve_emulator(host: str, port: int, latency: float) -> None:
         raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(f"WeChat emulator on {base_url}  appid={emu.appid}  secret={emu.secret}", flush=True)
     try:
-        await asyncio.Event().wait()
+        await until_terminated()
     finally:
         await emu.stop()
 
@@ -79,7 +93,7 @@ async def serve_local(host: str, port: int, workers: int | None) -> None:
             f"{engine.workers} workers); OcrClient(base_url={base_url!r})",
             flush=True,
         )
-        await asyncio.Event().wait()
+        await until_terminated()
     finally:
         await server.stop()
-        await engine.close()
+        await engine.close()  # the worker processes end with the server

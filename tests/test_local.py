@@ -1,0 +1,186 @@
+"""The local engine, with the real model: in-process, behind `wxocr serve`, as a fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import wxocr_async as wx
+from wxocr_async.emulator import Fault, WeChatEmulator
+from wxocr_async.local import EngineBusy, LocalBackend, LocalEngine, model_available
+from wxocr_async.retry import NO_RETRY
+
+from .conftest import ROOT
+
+if not model_available():
+    if os.environ.get("CI"):
+        pytest.fail("rapidocr_onnxruntime is missing: the test extra installs it")
+    pytest.skip("the [local] extra is not installed", allow_module_level=True)
+
+IMAGES = Path(__file__).parent / "local_images"
+PRINTED = IMAGES / "printed_text.png"
+PRINTED_LINES = ["微信OCR本地引擎测试页", "价格合计128.50元"]
+HANG_GUARD = 120
+
+
+@pytest.fixture(scope="module")
+def local_client_workers() -> int:
+    return 0
+
+
+async def test_engine_local_reads_the_image_without_any_network() -> None:
+    async with wx.OcrClient(engine="local", base_url="http://127.0.0.1:9") as ocr:
+        result = await ocr.printed_text(PRINTED)
+    texts = [item.text for item in result.items]
+    for expected in PRINTED_LINES:
+        assert expected in texts
+    assert result.engine == "local"
+    assert result.img_size is not None and (result.img_size.w, result.img_size.h) == (900, 420)
+    top = result.items[0].pos
+    assert top is not None and top.left_top.y < 120 < top.left_bottom.y + 60
+    assert "engine" not in result.to_dict() and "_engine" not in result.to_dict()
+
+
+async def test_local_replies_are_wechats_errors() -> None:
+    async with wx.OcrClient(engine="local") as ocr:
+        with pytest.raises(wx.InvalidImageData) as info:
+            await ocr.printed_text(b"\x89PNG\r\n\x1a\n" + b"not really a png")
+        assert info.value.errcode == 101002
+        with pytest.raises(wx.InvalidInput):  # refused before recognition, as for WeChat
+            await ocr.printed_text(b"plain text, no image")
+
+
+def test_engine_argument_checks() -> None:
+    with pytest.raises(wx.InvalidInput, match="engine must be"):
+        wx.OcrClient(engine="cloud")  # type: ignore[arg-type]
+    with pytest.raises(wx.InvalidInput, match="fallback must be"):
+        wx.OcrClient(fallback="wechat")  # type: ignore[arg-type]
+    with pytest.raises(wx.InvalidInput, match="workers"):
+        LocalEngine(workers=-1)
+
+
+async def test_fallback_serves_locally_once_wechats_quota_is_spent(
+    emulator: WeChatEmulator,
+) -> None:
+    emulator.push_faults("comm", Fault.error(45009))
+    async with wx.OcrClient(
+        emulator.appid,
+        emulator.secret,
+        base_url=emulator.base_url,
+        fallback="local",
+        retry=NO_RETRY,
+    ) as ocr:
+        first = await ocr.printed_text(PRINTED)  # WeChat said spent: read locally
+        second = await ocr.printed_text(PRINTED)  # not sent again today
+        card = await ocr.idcard(wx.emulator.sample_image("idcard_back.png"))
+    assert first.engine == second.engine == "local"
+    assert PRINTED_LINES[0] in [i.text for i in first.items]
+    assert emulator.stats.ocr_calls["comm"] == 1
+    assert card.engine == "wechat" and card.type == "Back"  # another endpoint, still WeChat
+
+
+async def test_without_fallback_the_quota_error_stands(emulator: WeChatEmulator) -> None:
+    emulator.push_faults("comm", Fault.error(45009))
+    async with wx.OcrClient(
+        emulator.appid, emulator.secret, base_url=emulator.base_url, retry=NO_RETRY
+    ) as ocr:
+        with pytest.raises(wx.QuotaExceeded):
+            await ocr.printed_text(PRINTED)
+
+
+async def test_a_full_queue_answers_busy_at_once() -> None:
+    async with LocalEngine(workers=1, queue=0) as engine:
+        data = PRINTED.read_bytes()
+        backend = LocalBackend(engine)
+        first = asyncio.ensure_future(engine.recognise("comm", data, wait=False))
+        await asyncio.sleep(0)  # the first takes the only slot
+        with pytest.raises(EngineBusy):
+            await engine.recognise("comm", data, wait=False)
+        assert await backend.reply("comm", data) == {"errcode": -1, "errmsg": "system error"}
+        reply = await asyncio.wait_for(first, HANG_GUARD)
+        assert reply["errcode"] == 0
+        # room again: a waiting caller gets its turn
+        assert (await engine.recognise("comm", data))["errcode"] == 0
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[str]:
+    """`wxocr serve --engine local` in its own process, on a free port."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wxocr_async", "serve", "--engine", "local",
+        "--port", "0", "--workers", "1",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), HANG_GUARD)).decode()
+        match = re.search(r"on (http://\S+) ", line)
+        assert match, line
+        yield match.group(1)
+    finally:
+        proc.terminate()  # a clean end: the workers stop with it, releasing stdout
+        await asyncio.wait_for(proc.communicate(), HANG_GUARD)
+        assert proc.returncode == 0
+
+
+async def test_serve_speaks_wechats_api_without_a_token(served: str) -> None:
+    async with wx.OcrClient(base_url=served) as ocr:  # no credentials at all
+        result = await ocr.printed_text(PRINTED)
+        assert PRINTED_LINES[0] in [i.text for i in result.items]
+        with pytest.raises(wx.InvalidImageData):
+            await ocr.printed_text(b"\x89PNG\r\n\x1a\n" + b"broken")
+
+
+async def test_serve_accepts_a_client_with_credentials_too(served: str) -> None:
+    async with wx.OcrClient("wxany0123456789", "any-secret-0123456789", base_url=served) as ocr:
+        result = await ocr.printed_text(PRINTED)
+    assert PRINTED_LINES[-1] in [i.text for i in result.items]
+
+
+async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wxocr_async", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), HANG_GUARD)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+def offline_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOCR_")}
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
+async def test_cli_recognises_offline_without_credentials() -> None:
+    code, out, err = await _cli("printed-text", str(PRINTED), env=offline_env())
+    assert code == 0, err
+    assert "recognising locally" in err
+    reply = json.loads(out)
+    assert PRINTED_LINES[0] in [item["text"] for item in reply["items"]]
+    assert reply["img_size"] == {"w": 900, "h": 420}
+
+
+async def test_cli_batch_offline_uses_worker_processes(tmp_path: Path) -> None:
+    for i in range(3):
+        (tmp_path / f"page{i}.png").write_bytes(PRINTED.read_bytes())
+    (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"junk")
+    out = tmp_path / "r.jsonl"
+    code, _, err = await _cli(
+        "batch", "printed-text", str(tmp_path), "--out", str(out), env=offline_env()
+    )
+    assert code == 1, err  # the junk one failed
+    records = {Path(r["path"]).name: r for r in map(json.loads, out.read_text().splitlines())}
+    assert len(records) == 4
+    for i in range(3):
+        assert records[f"page{i}.png"]["status"] == "ok"
+    assert records["junk.png"]["error"]["errcode"] == 101002
+    assert "recognising locally" in err
