@@ -36,7 +36,9 @@ class Card:
     background: tuple[int, int, int]
     runs: list[tuple[int, int, str, int, tuple[int, int, int]]] = field(default_factory=list)
 
-    def put(self, x: int, y: int, text: str, size: int = 30, colour: tuple[int, int, int] = INK) -> None:
+    def put(
+        self, x: int, y: int, text: str, size: int = 30, colour: tuple[int, int, int] = INK
+    ) -> None:
         self.runs.append((x, y, text, size, colour))
 
 
@@ -335,7 +337,7 @@ def cases() -> dict[str, dict[str, tuple[Card, float, dict[str, Any]]]]:
                 "legal_representative": "钱志远",
                 "registered_capital": "300万",
                 "type_of_enterprise": "有限责任公司(自然人投资或控股)",
-                "business_scope": "批发、零售：茶叶，预包装食品；茶叶种植技术咨询。",
+                "business_scope": "批发、零售：茶叶,预包装食品；茶叶种植技术咨询。",
                 "registered_date": "2009年04月22日",
                 "valid_period": "2009年04月22日至2029年04月21日",
             },
@@ -373,7 +375,7 @@ def render(card: Card, degrees: float) -> Any:
 
 def main() -> None:
     import numpy as np
-    from rapidocr_onnxruntime import RapidOCR
+    from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
 
     engine = RapidOCR()
     for endpoint, named in cases().items():
