@@ -32,6 +32,12 @@ def load(path: Path) -> tuple[list[Line], tuple[int, int], dict[str, Any]]:
     return lines, (data["size"][0], data["size"][1]), data["expected"]
 
 
+def misreads(path: Path) -> dict[str, Any]:
+    """Fields the recogniser misread on this image (the printed truth is in expected)."""
+    found: dict[str, Any] = json.loads(path.read_text()).get("ocr_misreads", {})
+    return found
+
+
 def line(text: str, x: float, y: float, width: float | None = None, h: float = 30) -> Line:
     """A level line whose left-top corner is (x, y)."""
     w = width if width is not None else h * len(text)
@@ -56,7 +62,21 @@ def test_fixtures_cover_every_endpoint() -> None:
 @pytest.mark.parametrize(("endpoint", "path"), CASES, ids=lambda v: getattr(v, "stem", v))
 def test_recorded_fixture(endpoint: str, path: Path) -> None:
     lines, size, expected = load(path)
-    assert MODULES[endpoint].extract(lines, size) == expected
+    assert MODULES[endpoint].extract(lines, size) == {**expected, **misreads(path)}
+
+
+def test_only_misread_fields_differ_from_the_print() -> None:
+    """Across all fixtures, every field WeChat would give is exact but those the
+    recogniser itself misread (and those are few)."""
+    wanted, inexact = 0, []
+    for endpoint, path in CASES:
+        lines, size, expected = load(path)
+        got = MODULES[endpoint].extract(lines, size)
+        wanted += len(expected)
+        inexact += [(path.stem, k) for k, v in expected.items() if got.get(k) != v]
+        assert all(expected[k] != v for k, v in misreads(path).items())
+    assert inexact == [(p.stem, k) for _, p in CASES for k in misreads(p)]
+    assert len(inexact) <= wanted // 50
 
 
 @pytest.mark.parametrize("endpoint", sorted(MODULES))

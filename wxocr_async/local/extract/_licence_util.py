@@ -85,9 +85,7 @@ class Page:
     """Rows of glyphs and the labels found on them."""
 
     def __init__(self, lines: Sequence[Line], labels: Mapping[str, Sequence[str]]) -> None:
-        self.rows: list[list[Glyph]] = [
-            [g for line in row for g in glyphs(line)] for row in rows(upright(lines))
-        ]
+        self.rows = [_join(row) for row in rows(upright(lines))]
         self.rows = [row for row in self.rows if row]
         self.texts = ["".join(g.char for g in row) for row in self.rows]
         self.hits = sorted(self._find(labels), key=lambda h: (h.row, h.start))
@@ -167,6 +165,24 @@ class Page:
             out.append("".join(g.char for g in run))
             last = r
         return out
+
+
+def _join(row: Sequence[Line]) -> list[Glyph]:
+    """A row's glyphs left to right. A box's first glyph lying mostly on a one-character
+    box before it (a letter-spaced label's "所") or on the same character is that printed
+    character read twice, and is dropped."""
+    out: list[Glyph] = []
+    lone = False
+    for line in row:
+        spread = glyphs(line)
+        if out and spread:
+            g, last = spread[0], out[-1]
+            over = last.right - g.left > 0.5 * (g.right - g.left)
+            if over and (lone or g.char == last.char):
+                spread = spread[1:]
+        lone = len(spread) == 1
+        out += spread
+    return out
 
 
 def _run(row: Sequence[Glyph], edge: float, height: float) -> list[Glyph]:
