@@ -221,6 +221,28 @@ def test_wrapping_stops_at_text_left_of_the_value() -> None:
     ]
     got = drivinglicense.extract(lines, (600, 200))
     assert got["address"] == "北京市海淀区中关村大街27号院5号楼"
+    assert got["birth_date"] == "1990-01-01"  # the label read with one character wrong
+
+
+def test_a_misread_label_does_not_take_another_documents_label() -> None:
+    page = Page([line("发证日期2018-05-10", 0, 0)], drivinglicense.LABELS)
+    assert [h.key for h in page.hits] == ["_other"]
+    page = Page([line("初次领正日期2010-03-01", 0, 0)], drivinglicense.LABELS)
+    assert [(h.key, h.exact, page.value(h)) for h in page.hits] == [
+        ("issue_date", False, "2010-03-01")
+    ]
+
+
+def test_older_validity_in_years() -> None:
+    lines = [
+        line("姓名张三", 0, 0),
+        line("有效起始日期", 0, 50),
+        line("2010-03-01", 200, 50, width=160),
+        line("有效期限", 0, 100),
+        line("6年", 200, 100),
+    ]
+    got = drivinglicense.extract(lines, (600, 200))
+    assert (got["valid_from"], got["valid_to"]) == ("2010-03-01", "2016-03-01")
 
 
 # -- numbers -----------------------------------------------------------------------------

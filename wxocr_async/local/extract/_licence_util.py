@@ -44,6 +44,8 @@ class Hit:
     left: float
     right: float
     height: float
+    #: found as printed (not with a misread character)
+    exact: bool = True
 
 
 def _weight(char: str) -> float:
@@ -90,23 +92,42 @@ class Page:
         self.texts = ["".join(g.char for g in row) for row in self.rows]
         self.hits = sorted(self._find(labels), key=lambda h: (h.row, h.start))
 
-    def _find(self, labels: Mapping[str, Sequence[str]]) -> Iterable[Hit]:
-        variants = sorted(
-            ((v, key) for key, vs in labels.items() for v in vs), key=lambda t: -len(t[0])
-        )
+    def _find(self, labels: Mapping[str, Sequence[str]]) -> list[Hit]:
+        """Labels as printed, longest first; then, for labels of four or more characters
+        not found so, with any one character misread (出生目期)."""
+        exact = [(re.escape(v), key) for key, vs in labels.items() for v in vs]
+        taken = [[False] * len(text) for text in self.texts]
+        hits = self._match(sorted(exact, key=lambda t: -len(t[0])), taken)
+        found = {h.key for h in hits}
+        fuzzy = [
+            (re.escape(v[:i]) + "[\u4e00-\u9fff]" + re.escape(v[i + 1 :]), key)
+            for key, vs in labels.items()
+            if key not in found
+            for v in sorted(vs, key=len, reverse=True)
+            if len(v) >= 4
+            for i in range(len(v))
+        ]
+        return hits + [attrs.evolve(h, exact=False) for h in self._match(fuzzy, taken)]
+
+    def _match(self, patterns: Sequence[tuple[str, str]], taken: list[list[bool]]) -> list[Hit]:
+        """Hits of ``patterns`` in order, on glyphs not ``taken`` yet (marking them)."""
+        hits: list[Hit] = []
         for r, text in enumerate(self.texts):
-            taken = [False] * len(text)
-            for variant, key in variants:
-                for m in re.finditer(re.escape(variant), text):
-                    if any(taken[m.start() : m.end()]):
+            for pattern, key in patterns:
+                for m in re.finditer(pattern, text):
+                    if any(taken[r][m.start() : m.end()]):
                         continue
-                    taken[m.start() : m.end()] = [True] * len(variant)
+                    taken[r][m.start() : m.end()] = [True] * (m.end() - m.start())
                     span = self.rows[r][m.start() : m.end()]
                     height = max(g.height for g in span)
-                    yield Hit(key, r, m.start(), m.end(), span[0].left, span[-1].right, height)
+                    hits.append(
+                        Hit(key, r, m.start(), m.end(), span[0].left, span[-1].right, height)
+                    )
+        return hits
 
     def keys(self) -> set[str]:
-        return {h.key for h in self.hits if not h.key.startswith("_")}
+        """The fields whose labels are printed on the page (misread ones not counted)."""
+        return {h.key for h in self.hits if h.exact and not h.key.startswith("_")}
 
     def first(self, key: str) -> Hit | None:
         return next((h for h in self.hits if h.key == key), None)

@@ -24,6 +24,8 @@ LABELS: dict[str, tuple[str, ...]] = {
     "engine_num": ("发动机号码", "发动机号"),
     "register_date": ("注册日期",),
     "issue_date": ("发证日期",),
+    # the driver licence's labels, so they are not misread as ours (领证日期 ≈ 发证日期)
+    "_other": ("初次领证日期", "出生日期", "准驾车型", "有效期限", "驾驶证"),
 }
 #: labels of the right-hand column, and the fields its edge bounds (others run full width)
 RIGHT = ("vehicle_type", "model", "issue_date")

@@ -22,6 +22,8 @@ LABELS: dict[str, tuple[str, ...]] = {
     "valid_from": ("有效起始日期", "起始日期"),
     "valid_period": ("有效期限", "有效期至"),
     "_stop": ("档案编号", "记录"),
+    # the vehicle licence's labels, so they are not misread as ours (发证日期 ≈ 领证日期)
+    "_other": ("发证日期", "注册日期", "车辆类型", "使用性质", "行驶证"),
 }
 #: the reply's keys in WeChat's order
 FIELDS = ("id_num", "name", "sex", "nationality", "address", "birth_date", "issue_date",
@@ -53,12 +55,16 @@ def car_class(text: str) -> str | None:
     return m.group(0) if m else None
 
 
-def _validity(period: str) -> dict[str, str]:
-    """有效期限 "2016-03-01至2022-03-01" / "…至长期" → valid_from, valid_to."""
+def _validity(period: str, start: str | None) -> dict[str, str]:
+    """有效期限 "2016-03-01至2022-03-01" / "…至长期" → valid_from, valid_to; the older
+    "6年" counts from 有效起始日期 (``start``)."""
     found = dates(period)
     out = dict(zip(("valid_from", "valid_to"), found, strict=False))
     if "长期" in period and len(found) < 2:
         out["valid_to"] = "长期"
+    years = re.search(r"(\d+)年", period)
+    if not found and years and start:
+        out["valid_to"] = f"{int(start[:4]) + int(years.group(1)):04d}{start[4:]}"
     return out
 
 
@@ -87,7 +93,7 @@ def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
             continue
         text = page.value(hit, wrap=2 if key == "address" else 0)
         if key == "valid_period":
-            for k, v in _validity(text).items():
+            for k, v in _validity(text, found.get("valid_from")).items():
                 found.setdefault(k, v)
         elif value := _field(key, text):
             found[key] = value
