@@ -1,0 +1,296 @@
+"""Label/value reading shared by the licence extractors (行驶证, 驾驶证, 营业执照).
+
+The page is deskewed, grouped into rows, and every row is spread into glyphs with an
+estimated x position, so a label and its value read the same whether the recogniser
+returned them as one box ("姓名张三") or several ("姓", "名", "张三"). A value runs from
+its label to the next label on the row (or the right column's edge) and, for fields that
+wrap, on down the following rows of the same column.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from wxocr_async.local.lines import Line, rows
+
+#: printed full-width punctuation that WeChat replies with in half-width form
+HALF_WIDTH = str.maketrans({"（": "(", "）": ")", "，": ","})
+#: look-alikes read where a digit must be (dates, numbers)
+_DIGITS = str.maketrans("OoDQIl|iZzSsBg", "00001111225589")
+
+
+@attrs.frozen
+class Glyph:
+    """One character with its estimated horizontal extent on the upright page."""
+
+    char: str
+    left: float
+    right: float
+    height: float
+
+
+@attrs.frozen
+class Hit:
+    """A label found on a row: ``row`` index, glyph span ``start:end``."""
+
+    key: str
+    row: int
+    start: int
+    end: int
+    left: float
+    right: float
+    height: float
+    #: found as printed (not with a misread character)
+    exact: bool = True
+
+
+def _weight(char: str) -> float:
+    """Relative printed width: CJK full, Latin and digits about half."""
+    if char.isspace():
+        return 0.35
+    return 0.55 if ord(char) < 0x2000 else 1.0
+
+
+def glyphs(line: Line) -> list[Glyph]:
+    """The line's characters (spaces dropped) spread over its width by printed width."""
+    weights = [_weight(c) for c in line.text]
+    total = sum(weights) or 1.0
+    scale = (line.right - line.left) / total
+    out: list[Glyph] = []
+    x = line.left
+    for char, w in zip(line.text, weights, strict=True):
+        if not char.isspace():
+            out.append(Glyph(char, x, x + w * scale, line.height))
+        x += w * scale
+    return out
+
+
+def upright(lines: Sequence[Line]) -> list[Line]:
+    """The lines rotated back by their median slant (judged on the longer lines)."""
+    if not lines:
+        return []
+    long = [ln for ln in lines if ln.right - ln.left > 2 * ln.height] or list(lines)
+    slant = sorted(ln.angle for ln in long)[len(long) // 2]
+    cos, sin = math.cos(-slant), math.sin(-slant)
+
+    def turn(p: tuple[float, float]) -> tuple[float, float]:
+        return (p[0] * cos - p[1] * sin, p[0] * sin + p[1] * cos)
+
+    return [Line(ln.text, tuple(turn(p) for p in ln.box), ln.score) for ln in lines]  # type: ignore[arg-type]
+
+
+class Page:
+    """Rows of glyphs and the labels found on them."""
+
+    def __init__(self, lines: Sequence[Line], labels: Mapping[str, Sequence[str]]) -> None:
+        self.rows = [_join(row) for row in rows(upright(lines))]
+        self.rows = [row for row in self.rows if row]
+        self.texts = ["".join(g.char for g in row) for row in self.rows]
+        self.hits = sorted(self._find(labels), key=lambda h: (h.row, h.start))
+
+    def _find(self, labels: Mapping[str, Sequence[str]]) -> list[Hit]:
+        """Labels as printed, longest first; then, for labels of four or more characters
+        not found so, with any one character misread (出生目期)."""
+        exact = [(re.escape(v), key) for key, vs in labels.items() for v in vs]
+        taken = [[False] * len(text) for text in self.texts]
+        hits = self._match(sorted(exact, key=lambda t: -len(t[0])), taken)
+        found = {h.key for h in hits}
+        fuzzy = [
+            (re.escape(v[:i]) + "[\u4e00-\u9fff]" + re.escape(v[i + 1 :]), key)
+            for key, vs in labels.items()
+            if key not in found
+            for v in sorted(vs, key=len, reverse=True)
+            if len(v) >= 4
+            for i in range(len(v))
+        ]
+        return hits + [attrs.evolve(h, exact=False) for h in self._match(fuzzy, taken)]
+
+    def _match(self, patterns: Sequence[tuple[str, str]], taken: list[list[bool]]) -> list[Hit]:
+        """Hits of ``patterns`` in order, on glyphs not ``taken`` yet (marking them)."""
+        hits: list[Hit] = []
+        for r, text in enumerate(self.texts):
+            for pattern, key in patterns:
+                for m in re.finditer(pattern, text):
+                    if any(taken[r][m.start() : m.end()]):
+                        continue
+                    taken[r][m.start() : m.end()] = [True] * (m.end() - m.start())
+                    span = self.rows[r][m.start() : m.end()]
+                    height = max(g.height for g in span)
+                    hits.append(
+                        Hit(key, r, m.start(), m.end(), span[0].left, span[-1].right, height)
+                    )
+        return hits
+
+    def keys(self) -> set[str]:
+        """The fields whose labels are printed on the page (misread ones not counted)."""
+        return {h.key for h in self.hits if h.exact and not h.key.startswith("_")}
+
+    def first(self, key: str) -> Hit | None:
+        return next((h for h in self.hits if h.key == key), None)
+
+    def column_starts(self, keys: Iterable[str]) -> list[float]:
+        """Left edges of the labels of ``keys`` that have another label to their left on
+        their row: where a right-hand column begins."""
+        wanted = set(keys)
+        return sorted(
+            h.left
+            for h in self.hits
+            if h.key in wanted and any(o.row == h.row and o.right <= h.left for o in self.hits)
+        )
+
+    def value(self, hit: Hit, columns: Sequence[float] = (), wrap: int = 0) -> str:
+        """The text after ``hit`` on its row up to the next label or column edge, then
+        up to ``wrap`` continuation rows of the same column."""
+        edge = min((c for c in columns if c > hit.right), default=math.inf)
+        nxt = min((h.start for h in self.hits if h.row == hit.row and h.start > hit.start),
+                  default=len(self.rows[hit.row]))  # fmt: skip
+        own = _run(self.rows[hit.row][hit.end : nxt], edge, hit.height)
+        parts = ["".join(g.char for g in own)]
+        if wrap and own:
+            parts += self._wrapped(hit, own[0].left, edge, wrap)
+        return "".join(parts)
+
+    def below(self, hit: Hit, columns: Sequence[float] = ()) -> str:
+        """The text of the next row under ``hit``, from the label's left edge on."""
+        edge = min((c for c in columns if c > hit.right), default=math.inf)
+        for row in self.rows[hit.row + 1 : hit.row + 3]:
+            own = [g for g in row if g.right > hit.left - hit.height]
+            own = _run(own, edge, hit.height)
+            if own:
+                return "".join(g.char for g in own)
+        return ""
+
+    def _wrapped(self, hit: Hit, start: float, edge: float, wrap: int) -> list[str]:
+        """Continuation rows: text starting near ``start``, left of ``edge``, until a
+        label in this column, text further left (an unread label) or a wide gap."""
+        out: list[str] = []
+        last = hit.row
+        for r in range(hit.row + 1, len(self.rows)):
+            if len(out) >= wrap or r - last > 2:
+                break
+            row = [g for g in self.rows[r] if hit.left - hit.height < g.right and g.left < edge]
+            if not row:
+                continue
+            if any(h.row == r and h.left < edge and h.right > hit.left - hit.height
+                   for h in self.hits):  # fmt: skip
+                break
+            if row[0].left < start - 1.5 * hit.height:
+                break
+            if row[0].left > start + 3 * hit.height:
+                continue
+            run = _run(row, edge, hit.height)
+            out.append("".join(g.char for g in run))
+            last = r
+        return out
+
+
+def _join(row: Sequence[Line]) -> list[Glyph]:
+    """A row's glyphs left to right. A box's first glyph lying mostly on a one-character
+    box before it (a letter-spaced label's "所") or on the same character is that printed
+    character read twice, and is dropped."""
+    out: list[Glyph] = []
+    lone = False
+    for line in row:
+        spread = glyphs(line)
+        if out and spread:
+            g, last = spread[0], out[-1]
+            over = last.right - g.left > 0.5 * (g.right - g.left)
+            if over and (lone or g.char == last.char):
+                spread = spread[1:]
+        lone = len(spread) == 1
+        out += spread
+    return out
+
+
+def _run(row: Sequence[Glyph], edge: float, height: float) -> list[Glyph]:
+    """Leading glyphs of ``row`` left of ``edge``, cut at the first wide gap."""
+    out: list[Glyph] = []
+    for g in row:
+        if g.left >= edge - 0.3 * height:
+            break
+        if out and g.left - out[-1].right > 3 * height:
+            break
+        out.append(g)
+    return out
+
+
+def clean(text: str) -> str:
+    """Without spaces and the colons/ punctuation a value may start with."""
+    return re.sub(r"\s+", "", text).lstrip(":：;；,，.、")
+
+
+def digits(text: str) -> str:
+    """Look-alike letters read as the digits they resemble."""
+    return text.translate(_DIGITS)
+
+
+_DATE = re.compile(r"(\d{4})\D{0,2}?(\d{1,2})\D{0,2}?(\d{1,2})(?!\d)")
+
+
+def dates(text: str) -> list[str]:
+    """Every date in ``text`` as YYYY-MM-DD ("2018-05-03", "2018年5月3日", "20180503")."""
+    out: list[str] = []
+    for m in _DATE.finditer(digits(re.sub(r"\s+", "", text))):
+        year, month, day = (int(g) for g in m.groups())
+        if 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31:
+            out.append(f"{year:04d}-{month:02d}-{day:02d}")
+    return out
+
+
+def date(text: str) -> str | None:
+    """The first date in ``text`` as YYYY-MM-DD, or None."""
+    found = dates(text)
+    return found[0] if found else None
+
+
+_CN_DIGITS = {**dict.fromkeys("零〇", 0), **dict.fromkeys("一壹", 1), **dict.fromkeys("二贰两", 2),
+              **dict.fromkeys("三叁", 3), **dict.fromkeys("四肆", 4), **dict.fromkeys("五伍", 5),
+              **dict.fromkeys("六陆", 6), **dict.fromkeys("七柒", 7), **dict.fromkeys("八捌", 8),
+              **dict.fromkeys("九玖", 9)}  # fmt: skip
+_CN_UNITS = {
+    **dict.fromkeys("十拾", 10),
+    **dict.fromkeys("百佰", 100),
+    **dict.fromkeys("千仟", 1000),
+}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+
+
+def chinese_number(text: str) -> int | None:
+    """叁佰万 → 3000000; None when ``text`` holds no Chinese numeral."""
+    total = section = digit = 0
+    seen = False
+    for char in text:
+        if char in _CN_DIGITS:
+            digit, seen = _CN_DIGITS[char], True
+        elif char in _CN_UNITS:
+            section += (digit or 1) * _CN_UNITS[char]
+            digit, seen = 0, True
+        elif char in _CN_BIG and seen:
+            total = (total + section + digit) * _CN_BIG[char]
+            section = digit = 0
+    return total + section + digit if seen else None
+
+
+def _wan(yuan: float) -> str:
+    """An amount in yuan as WeChat writes it: in 万, without trailing zeros."""
+    return f"{yuan / 10_000:.6f}".rstrip("0").rstrip(".") + "万"
+
+
+def capital(text: str) -> str:
+    """Registered capital in WeChat's form ("300万") from "300万元", "叁佰万元整",
+    "人民币300万元" or "3000000元"; other currencies keep their name ("50万美元")."""
+    text = re.sub(r"\s+", "", text).translate(HALF_WIDTH)
+    currency = next((c for c in ("美元", "港元", "欧元", "日元") if c in text), "")
+    m = re.search(r"(\d+(?:\.\d+)?)(万|亿)?", digits(text))
+    if m:
+        amount = float(m.group(1)) * {"万": 10_000, "亿": 100_000_000, None: 1}[m.group(2)]
+    else:
+        number = chinese_number(text)
+        if number is None:
+            return text
+        amount = float(number)
+    return _wan(amount) + currency

@@ -1,0 +1,110 @@
+"""营业执照 (business licence) → WeChat's ``/cv/ocr/bizlicense`` reply fields.
+
+Both layouts: the 2016+ one (统一社会信用代码 top left, two columns: 名称/类型/法定代表人/
+经营范围 on the left, 注册资本/成立日期/营业期限/住所 on the right) and the older single
+column (注册号 top right); 个体工商户 labels (经营者, 经营场所, 组成形式, 注册日期) too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from wxocr_async.local.checks import DIGIT_LOOKALIKES, repairs, valid_uscc
+from wxocr_async.local.extract._licence_util import HALF_WIDTH, Hit, Page, capital, clean, digits
+from wxocr_async.local.lines import Line, NothingFound
+
+LABELS: dict[str, tuple[str, ...]] = {
+    "reg_num": ("统一社会信用代码", "社会信用代码", "信用代码", "注册号"),
+    "enterprise_name": ("名称", "企业名称"),
+    "type_of_enterprise": ("类型", "公司类型", "企业类型"),
+    "type_of_organization": ("组成形式",),
+    "legal_representative": ("法定代表人", "负责人", "经营者", "投资人", "执行事务合伙人"),
+    "address": ("住所", "经营场所", "营业场所", "主要经营场所"),
+    "business_scope": ("经营范围",),
+    "registered_capital": ("注册资本",),
+    "paid_in_capital": ("实收资本",),
+    "registered_date": ("成立日期", "注册日期"),
+    "valid_period": ("营业期限", "合伙期限", "经营期限"),
+    "_stop": ("登记机关", "国家企业信用信息公示系统"),
+    # other documents' labels that hold ours (车辆类型 ⊃ 类型): found, so not counted
+    "_other": ("车辆类型", "准驾车型", "行驶证", "驾驶证"),
+}
+#: labels of the right-hand column of the 2016+ layout, and the fields its edge bounds
+RIGHT = ("registered_capital", "paid_in_capital", "registered_date", "valid_period", "address")
+LEFT = ("enterprise_name", "type_of_enterprise", "type_of_organization",
+        "legal_representative", "business_scope")  # fmt: skip
+#: how many rows a field may wrap over
+WRAP = {"business_scope": 12, "address": 3, "enterprise_name": 2, "type_of_enterprise": 1}
+
+#: letters outside the credit code's alphabet (no I, O, S, V, Z), read as digits
+_USCC_NEVER = str.maketrans({"I": "1", "O": "0", "S": "5", "Z": "2", "V": "U"})
+_USCC_SWAPS = {k: v for k, v in DIGIT_LOOKALIKES.items() if k in "DQBGT"}
+
+
+def _windows(text: str, width: int) -> Iterator[str]:
+    """Runs of code characters in ``text``, and their ``width``-long windows."""
+    for run in re.findall(r"[0-9A-Za-z]+", text):
+        run = run.upper()
+        for i in range(max(len(run) - width, 0) + 1):
+            yield run[i : i + width]
+
+
+def credit_code(text: str) -> str | None:
+    """An 18-character unified social credit code in ``text`` that passes its check
+    character (after look-alike repair), or None."""
+    for window in _windows(text, 18):
+        code = window.translate(_USCC_NEVER)
+        found = next(repairs(code, valid_uscc, _USCC_SWAPS), None)
+        if found:
+            return found
+    return None
+
+
+def reg_number(texts: Sequence[str]) -> str | None:
+    """注册号: a valid credit code anywhere in ``texts``, else a 15-digit number, else
+    the first text's code characters as read."""
+    for text in texts:
+        if code := credit_code(text):
+            return code
+    for text in texts:
+        for window in _windows(digits(text), 15):
+            if len(window) == 15 and window.isdigit():
+                return window
+    raw = re.sub(r"[^0-9A-Za-z]", "", texts[0]).upper() if texts else ""
+    return raw or None
+
+
+def _reg_texts(page: Page, hit: Hit | None) -> list[str]:
+    """Where the number may be: after its label, under it, then anywhere on the page."""
+    near = [page.value(hit), page.below(hit)] if hit else []
+    return [t for t in near if t] + page.texts
+
+
+def _field(key: str, value: str) -> str | None:
+    """A raw value in WeChat's form for ``key`` (None when nothing usable)."""
+    value = clean(value).translate(HALF_WIDTH)
+    if key in ("registered_capital", "paid_in_capital"):
+        return capital(value) if value else None
+    return value or None
+
+
+def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+    """Fields of a 营业执照; NothingFound without at least two of its labels."""
+    page = Page(lines, LABELS)
+    if len(page.keys()) < 2:
+        raise NothingFound("no business licence labels")
+    columns = page.column_starts(RIGHT)
+    out: dict[str, Any] = {}
+    reg = reg_number(_reg_texts(page, page.first("reg_num")))
+    if reg and (page.first("reg_num") or credit_code(reg)):
+        out["reg_num"] = reg
+    for key in LABELS:
+        hit = page.first(key)
+        if hit is None or key.startswith("_") or key == "reg_num":
+            continue
+        edges = columns if key in LEFT else ()
+        if value := _field(key, page.value(hit, edges, wrap=WRAP.get(key, 0))):
+            out[key] = value
+    return out

@@ -1,0 +1,91 @@
+"""行驶证 (vehicle licence, main page) → WeChat's ``/cv/ocr/driving`` reply fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from wxocr_async.local.checks import valid_vin
+from wxocr_async.local.extract._licence_util import HALF_WIDTH, Page, clean, date
+from wxocr_async.local.lines import Line, NothingFound
+
+LABELS: dict[str, tuple[str, ...]] = {
+    "plate_num": ("号牌号码", "号牌号"),
+    "vehicle_type": (
+        "车辆类型",
+        "车辆类",
+    ),
+    "owner": ("所有人",),
+    "addr": ("住址",),
+    "use_character": ("使用性质",),
+    "model": ("品牌型号",),
+    "vin": ("车辆识别代号", "车辆识别代码", "识别代号"),
+    "engine_num": ("发动机号码", "发动机号"),
+    "register_date": ("注册日期",),
+    "issue_date": ("发证日期",),
+    # the driver licence's labels, so they are not misread as ours (领证日期 ≈ 发证日期)
+    "_other": ("初次领证日期", "出生日期", "准驾车型", "有效期限", "驾驶证"),
+}
+#: labels of the right-hand column, and the fields its edge bounds (others run full width)
+RIGHT = ("vehicle_type", "model", "issue_date")
+LEFT = ("plate_num", "use_character", "register_date")
+
+#: characters a VIN never holds, and what they were
+_VIN_NEVER = str.maketrans({"I": "1", "O": "0", "Q": "0"})
+#: look-alikes tried (one or two at a time) when the check character fails
+_VIN_SWAPS = {"S": "5", "5": "S", "B": "8", "8": "B", "Z": "2", "2": "Z", "G": "6", "6": "G",
+              "D": "0", "0": "D", "T": "7", "U": "V", "V": "U", "1": "L", "L": "1"}  # fmt: skip
+
+
+def vin(text: str) -> str:
+    """The VIN in ``text``: upper case, no I/O/Q, look-alikes repaired to pass the check
+    character when one or two swaps do it."""
+    raw = re.sub(r"[^0-9A-Z]", "", text.upper()).translate(_VIN_NEVER)
+    if len(raw) != 17 or valid_vin(raw):
+        return raw
+    spots = [i for i, c in enumerate(raw) if c in _VIN_SWAPS]
+    for i in spots:
+        candidate = raw[:i] + _VIN_SWAPS[raw[i]] + raw[i + 1 :]
+        if valid_vin(candidate):
+            return candidate
+    return raw
+
+
+def plate(text: str) -> str:
+    """A plate number: the province character, then letters and digits (no I or O)."""
+    text = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]", "", text).upper()
+    if len(text) < 3:
+        return text
+    return text[:2] + text[2:].translate(_VIN_NEVER)
+
+
+def _field(key: str, value: str) -> str | None:
+    """A raw value in WeChat's form for ``key`` (None when nothing usable)."""
+    if key in ("register_date", "issue_date"):
+        return date(value)
+    if key == "vin":
+        return vin(value) or None
+    if key == "plate_num":
+        return plate(value) or None
+    if key == "engine_num":
+        return re.sub(r"[^0-9A-Za-z]", "", value).upper() or None
+    return clean(value).translate(HALF_WIDTH) or None
+
+
+def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+    """Fields of a 行驶证 main page; NothingFound without at least two of its labels."""
+    page = Page(lines, LABELS)
+    if len(page.keys()) < 2:
+        raise NothingFound("no vehicle licence labels")
+    columns = page.column_starts(RIGHT)
+    out: dict[str, Any] = {}
+    for key in LABELS:
+        hit = page.first(key)
+        if hit is None:
+            continue
+        edges = columns if key in LEFT else ()
+        value = _field(key, page.value(hit, edges, wrap=1 if key == "addr" else 0))
+        if value:
+            out[key] = value
+    return out

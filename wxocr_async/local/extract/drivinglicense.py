@@ -1,0 +1,100 @@
+"""驾驶证 (driver licence) → WeChat's ``/cv/ocr/drivinglicense`` reply fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from wxocr_async.local.checks import DIGIT_LOOKALIKES, repairs, valid_id_number
+from wxocr_async.local.extract._licence_util import HALF_WIDTH, Page, clean, date, dates
+from wxocr_async.local.lines import Line, NothingFound
+
+LABELS: dict[str, tuple[str, ...]] = {
+    "id_num": ("证号", "身份证号码"),
+    "name": ("姓名",),
+    "sex": ("性别",),
+    "nationality": ("国籍",),
+    "address": ("住址", "地址"),
+    "birth_date": ("出生日期",),
+    "issue_date": ("初次领证日期", "初次领证日", "领证日期"),
+    "car_class": ("准驾车型",),
+    "valid_from": ("有效起始日期", "起始日期"),
+    "valid_period": ("有效期限", "有效期至"),
+    "_stop": ("档案编号", "记录"),
+    # the vehicle licence's labels, so they are not misread as ours (发证日期 ≈ 领证日期)
+    "_other": ("发证日期", "注册日期", "车辆类型", "使用性质", "行驶证"),
+}
+#: the reply's keys in WeChat's order
+FIELDS = ("id_num", "name", "sex", "nationality", "address", "birth_date", "issue_date",
+          "car_class", "valid_from", "valid_to")  # fmt: skip
+
+_CLASS = re.compile(r"(?:[ABC][1-6]|[DEFMNP])+")
+
+
+def id_number(text: str) -> str:
+    """The 18-character ID number in ``text``, look-alikes repaired against its check
+    character; the text as read when no repair validates."""
+    raw = re.sub(r"[^0-9A-Za-z|]", "", text)
+    raw = raw[:17] + raw[17:].upper()
+    if len(raw) == 18:
+        body = "".join(DIGIT_LOOKALIKES.get(c, c) for c in raw[:17]) + raw[17]
+        last = {"x": "X", **DIGIT_LOOKALIKES}.get(raw[17], raw[17])
+        for candidate in (raw, body, body[:17] + last):
+            if valid_id_number(candidate):
+                return candidate
+        found = next(repairs(raw, valid_id_number, DIGIT_LOOKALIKES), None)
+        return found or body[:17] + last
+    return raw
+
+
+def car_class(text: str) -> str | None:
+    """The licence class(es), e.g. C1, A2, C1E; 1-like letters read as 1."""
+    text = re.sub(r"(?<=[ABCabc])[lIi|]", "1", re.sub(r"\s+", "", text)).upper()
+    m = _CLASS.search(text)
+    return m.group(0) if m else None
+
+
+def _validity(period: str, start: str | None) -> dict[str, str]:
+    """有效期限 "2016-03-01至2022-03-01" / "…至长期" → valid_from, valid_to; the older
+    "6年" counts from 有效起始日期 (``start``)."""
+    found = dates(period)
+    out = dict(zip(("valid_from", "valid_to"), found, strict=False))
+    if "长期" in period and len(found) < 2:
+        out["valid_to"] = "长期"
+    years = re.search(r"(\d+)年", period)
+    if not found and years and start:
+        out["valid_to"] = f"{int(start[:4]) + int(years.group(1)):04d}{start[4:]}"
+    return out
+
+
+def _field(key: str, value: str) -> str | None:
+    """A raw value in WeChat's form for ``key`` (None when nothing usable)."""
+    if key in ("birth_date", "issue_date", "valid_from"):
+        return date(value)
+    if key == "id_num":
+        return id_number(value) or None
+    if key == "sex":
+        return next((c for c in value if c in "男女"), None)
+    if key == "car_class":
+        return car_class(value)
+    return clean(value).translate(HALF_WIDTH) or None
+
+
+def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+    """Fields of a 驾驶证 main page; NothingFound without at least two of its labels."""
+    page = Page(lines, LABELS)
+    if len(page.keys()) < 2:
+        raise NothingFound("no driver licence labels")
+    found: dict[str, str] = {}
+    for key in LABELS:
+        hit = page.first(key)
+        if hit is None or key.startswith("_"):
+            continue
+        text = page.value(hit, wrap=2 if key == "address" else 0)
+        if key == "valid_period":
+            for k, v in _validity(text, found.get("valid_from")).items():
+                found.setdefault(k, v)
+        elif value := _field(key, text):
+            found[key] = value
+    return {key: found[key] for key in FIELDS if key in found}
