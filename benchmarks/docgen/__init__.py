@@ -54,7 +54,8 @@ def generate(kind: str, seed: int, style: str = "clean") -> tuple[Image.Image, d
     image, truth = _RENDERERS[kind](random.Random(f"docgen:{kind}:{seed}"))
     if style == "photo":
         rng = random.Random(f"docgen:{kind}:{seed}:photo")
-        image, forward = photograph(image, rng, np.random.default_rng(rng.getrandbits(64)))
+        np_rng = np.random.default_rng(rng.getrandbits(64))
+        image, forward = photograph(image, rng, np_rng, scene=kind == "platenum")
         move_positions(truth, forward, image.size)
     return image.convert("RGB"), truth
 

@@ -253,18 +253,19 @@ def bizlicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
     c.text((110, 150), "统一社会信用代码", 26, INK)
     c.text((110, 196), truth["reg_num"], 32, INK, tracking=2)
     qr_block(c, rng, (1330, 90, 1480, 240))
-    size, lead = 27, 1.5
-    _field(c, (110, 420), "名称", truth["enterprise_name"], size, 560, lead)
-    _field(c, (110, 480), "类型", truth["type_of_enterprise"], size, 560, lead)
-    _field(c, (110, 540), "法定代表人", truth["legal_representative"], size, 560, lead)
-    _field(c, (110, 600), "经营范围", scope, size, 480, lead)
+    size, lead = 28, 1.5
+    y0, step = 440, 66
+    _field(c, (110, y0), "名称", truth["enterprise_name"], size, 560, lead)
+    _field(c, (110, y0 + step), "类型", truth["type_of_enterprise"], size, 560, lead)
+    _field(c, (110, y0 + 2 * step), "法定代表人", truth["legal_representative"], size, 560, lead)
+    _field(c, (110, y0 + 3 * step), "经营范围", scope, size, 480, lead)
     capital = rng.choice(
         (f"{wan}万元", f"人民币{wan}万元", fk.capital_words(wan), f"人民币{fk.capital_words(wan)}")
     )
-    _field(c, (860, 420), "注册资本", capital, size, 500, lead)
-    _field(c, (860, 480), "成立日期", truth["registered_date"], size, 500, lead)
-    last = _field(c, (860, 540), "营业期限", period, size, 500, lead)
-    _field(c, (860, max(600, last + 60)), "住所", truth["address"], size, 500, lead)
+    _field(c, (860, y0), "注册资本", capital, size, 500, lead)
+    _field(c, (860, y0 + step), "成立日期", truth["registered_date"], size, 500, lead)
+    last = _field(c, (860, y0 + 2 * step), "营业期限", period, size, 500, lead)
+    _field(c, (860, max(y0 + 3 * step, last + step)), "住所", truth["address"], size, 500, lead)
     c.text((1050, 960), "登记机关", 30, INK)
     issued = fk.date_between(rng, founded, dt.date(2025, 9, 30))
     c.text((1150, 1030), f"{issued:%Y年%m月%d日}", 30, INK)

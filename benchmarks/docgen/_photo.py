@@ -58,9 +58,10 @@ def desk(rng: random.Random, np_rng: np.random.Generator, size: tuple[int, int])
 
 
 def photograph(
-    doc: Image.Image, rng: random.Random, np_rng: np.random.Generator
+    doc: Image.Image, rng: random.Random, np_rng: np.random.Generator, *, scene: bool = False
 ) -> tuple[Image.Image, Points]:
-    """Place ``doc`` on a desk; returns the photo and the matrix from document to photo pixels."""
+    """Place ``doc`` on a desk; returns the photo and the matrix from document to photo pixels.
+    A ``scene`` (a street view, not a sheet) is instead zoomed to fill the frame, no desk."""
     w, h = doc.size
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
     angle = math.radians(rng.uniform(-8, 8))
@@ -70,6 +71,8 @@ def photograph(
     centred = src - [w / 2, h / 2] + jitter
     rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     quad = centred @ rot.T
+    if scene:
+        return _lighting(_fill_frame(doc, src, quad), rng, np_rng), _fill_forward(doc, src, quad)
     lo, hi = quad.min(axis=0), quad.max(axis=0)
     margin = (hi - lo) * np.array([rng.uniform(0.06, 0.16), rng.uniform(0.06, 0.16)])
     canvas = (hi - lo) + 2 * margin
@@ -90,6 +93,18 @@ def photograph(
     photo.paste(Image.new("RGB", out_size, (20, 20, 20)), offset, shadow)
     photo.paste(warped, (0, 0), mask)
     return _lighting(photo, rng, np_rng), forward
+
+
+def _fill_forward(doc: Image.Image, src: Points, quad: Points) -> Points:
+    """The document-to-photo matrix of a scene zoomed by 1.3 about the frame's centre."""
+    return homography(src, quad * 1.3 + [doc.width / 2, doc.height / 2])
+
+
+def _fill_frame(doc: Image.Image, src: Points, quad: Points) -> Image.Image:
+    back = np.linalg.inv(_fill_forward(doc, src, quad))
+    back /= back[2, 2]
+    coeffs = tuple(float(v) for v in back.flatten()[:8])
+    return doc.transform(doc.size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
 
 
 def _lighting(photo: Image.Image, rng: random.Random, np_rng: np.random.Generator) -> Image.Image:
