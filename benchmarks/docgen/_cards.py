@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFilter
 
 from . import _fakes as fk
-from ._draw import INK, Canvas, emblem, font, gradient, guilloche, mix, photo_box
+from ._draw import Canvas, emblem, font, gradient, guilloche, mix, photo_box
 
 CARD = (1200, 757)  # 85.6 x 54 mm
 LABEL_BLUE = (40, 100, 170)
@@ -230,4 +230,4 @@ def _car_scene(rng: random.Random) -> Image.Image:
     return img.filter(ImageFilter.SMOOTH)
 
 
-__all__ = ["INK", "bankcard", "idcard_back", "idcard_front", "platenum"]
+__all__ = ["bankcard", "idcard_back", "idcard_front", "platenum"]
