@@ -14,7 +14,10 @@ from wxocr_async.local.lines import Line, NothingFound
 #: "48", "48.0", "¥48", "48元", "48/份", "48元/份"
 _PRICE = r"[¥￥$]?(\d{1,4}(?:\.\d{1,2})?)(?:元)?(?:/[\u4e00-\u9fff]{1,2})?"
 _ONLY_PRICE = re.compile(_PRICE)
-_NAME_THEN_PRICE = re.compile(r"(.*?[\u4e00-\u9fffA-Za-z][^¥￥$]*?)[.·…\-—_:]*" + _PRICE)
+#: a dish and its price in one box, kept apart by a space, leader dots or a currency sign
+_NAME_THEN_PRICE = re.compile(
+    r"(.*?[\u4e00-\u9fffA-Za-z].*?)(?:\s+|\s*[.·…_:：\-—]{2,}\s*|(?=[¥￥$]))" + _PRICE
+)
 _NAME_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 
 
@@ -47,11 +50,12 @@ def pair_row(row: Sequence[Upright]) -> list[Item]:
     names: list[Upright] = []
     for part in row:
         text = compact(part.line.text)
+        both = _NAME_THEN_PRICE.fullmatch(part.line.text.strip())
         if (price := _ONLY_PRICE.fullmatch(text)) and names:
             out.append(dish(names, part, price.group(1)))
             names = []
-        elif (both := _NAME_THEN_PRICE.fullmatch(text)) and not names:
-            out.append(dish([part], part, both.group(2), both.group(1)))
+        elif both and not names:
+            out.append(dish([part], part, both.group(2), compact(both.group(1))))
         elif _NAME_CHAR.search(text):
             names.append(part)
     return out
