@@ -147,10 +147,17 @@ FRONTS: dict[str, tuple[float, dict[str, Any]]] = {
          "addr_lines": ["四川省成都市武侯区人民南", "路四段12号6栋2单元301号"],
          "id": id_number("51010720010130003"), "gap": 60},
     ),
+    "front_rough": (
+        -7.0,
+        {"name": "欧阳娜", "gender": "女", "nationality": "壮", "birth": "1969-10-01",
+         "addr_lines": ["广西壮族自治区南宁市青秀", "区民族大道136号5栋", "2单元802号"],
+         "id": id_number("45010319691001008"), "gap": 70},
+    ),
 }  # fmt: skip
 BACKS = {
     "back_clean": (0.0, "深圳市公安局南山分局", "2015.06.01-2035.06.01"),
     "back_longterm": (-3.0, "杭州市公安局西湖分局", "2010.09.15-长期"),
+    "back_rough": (6.0, "南宁市公安局青秀分局", "2019.03.08-2039.03.08"),
 }
 
 
@@ -194,6 +201,7 @@ def bank_cases() -> dict[str, tuple[Canvas, float, dict[str, Any]]]:
         "cmb_16_tilt": (4.0, "招商银行", "622588012345678", "LI XIUYING", "#1f3f7a"),
         "abc_19_tilt": (-3.0, "中国农业银行", "621700001234567890", "MA JIANGUO", "#1d6b4f"),
         "boc_16_lowres": (2.0, "中国银行", "456351001234567", "CHEN SIYUAN", "#8a1538"),
+        "ccb_19_rough": (-6.0, "中国建设银行", "621700288001234567", "OUYANG NA", "#234a8f"),
     }
     return {
         case: (
@@ -228,6 +236,7 @@ def plate_cases() -> dict[str, tuple[Canvas, float, dict[str, Any]]]:
         "yellow_tilt": (-5.0, "京N·6B835", "#f2c200", "#111", False),
         "green_tilt": (4.0, "粤B·D12345", "", "#111", True),
         "blue_lowres": (-2.0, "沪A·K3L08", "#1747a6", "#fff", False),
+        "green_rough": (7.0, "桂A·FG8216", "", "#111", True),
     }
     return {
         case: (plate(text, bg, fg, green), deg, {"number": text.replace("·", "")})
@@ -336,6 +345,11 @@ def menu_cases() -> dict[str, tuple[Canvas, float, dict[str, Any]]]:
         ),
         "two_column": (menu_two("鸭脖王", MENU_L, MENU_R), 0.0, want(MENU_L + MENU_R)),
         "staples_tilt": (menu_one("面馆", MENU_C), 3.0, want(MENU_C[0][1])),
+        "one_column_rough": (
+            menu_one("老张家常菜", MENU_A),
+            -6.0,
+            want([i for _, s in MENU_A for i in s]),
+        ),
         "two_column_lowres": (menu_two("茶餐厅", MENU_TL, MENU_TR), -2.0, want(MENU_TL + MENU_TR)),
     }
 
@@ -365,12 +379,14 @@ def comm_expected(texts: list[tuple[str, Box]], size: tuple[int, int]) -> dict[s
     return {"items": items, "img_size": {"w": size[0], "h": size[1]}}
 
 
-def lowres(img: Image.Image) -> Image.Image:
+def lowres(img: Image.Image, scale: float = 0.55, blur: float = 0.7, q: int = 35) -> Image.Image:
     """A small, soft, JPEG-compressed copy: what a phone photo sent over chat looks like."""
-    small = img.resize((img.width * 11 // 20, img.height * 11 // 20), Image.Resampling.BILINEAR)
-    small = small.filter(ImageFilter.GaussianBlur(0.7))
+    small = img.resize(
+        (round(img.width * scale), round(img.height * scale)), Image.Resampling.BILINEAR
+    )
+    small = small.filter(ImageFilter.GaussianBlur(blur))
     buf = io.BytesIO()
-    small.save(buf, "JPEG", quality=35)
+    small.save(buf, "JPEG", quality=q)
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
 
 
@@ -388,6 +404,8 @@ def main(only: list[str]) -> None:
                 expected = comm_expected(texts, img.size)
             if case.endswith("_lowres"):
                 img = lowres(img)
+            if case.endswith("_rough"):
+                img = lowres(img, 0.4, 1.1, 25)
             img.save(f"/tmp/hc_{kind}_{case}.png")
             result, _ = engine(f"/tmp/hc_{kind}_{case}.png", use_cls=False)
             lines = [Line.from_rapidocr(item).to_json() for item in result or []]

@@ -81,16 +81,22 @@ def row_texts(lines: Sequence[Line]) -> list[tuple[str, list[Line]]]:
     ]
 
 
-def fuzzy_find(text: str, label: str) -> int:
-    """Index just past ``label`` in ``text``, allowing one misread character in labels of
-    four characters or more; -1 when absent."""
+def fuzzy_find(text: str, label: str, loose: bool = False) -> int:
+    """Index just past ``label`` in ``text``; -1 when absent. A label of four characters or
+    more may have one character misread, or lose its first or last one and have another
+    misread; with ``loose``, a two-character one may have one misread at the start."""
     at = text.find(label)
     if at >= 0:
         return at + len(label)
+    if len(label) == 2:
+        half = len(text) > 2 and (text[0] == label[0]) != (text[1] == label[1])
+        return 2 if loose and half else -1
     if len(label) < 4:
         return -1
-    for i in range(len(text) - len(label) + 1):
-        window = text[i : i + len(label)]
-        if sum(a != b for a, b in zip(window, label, strict=True)) <= 1:
-            return i + len(label)
-    return -1
+    ends = [
+        i + len(shown)
+        for shown in (label, label[1:], label[:-1])
+        for i in range(len(text) - len(shown) + 1)
+        if sum(a != b for a, b in zip(text[i : i + len(shown)], shown, strict=True)) <= 1
+    ]
+    return min(ends, default=-1)  # of equal guesses, the one leaving the value whole

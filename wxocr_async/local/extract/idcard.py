@@ -18,6 +18,14 @@ _LABELS = FRONT_LABELS + BACK_LABELS
 _ID_CHARS = "0-9Xx" + re.escape("".join(DIGIT_LOOKALIKES))
 _ID_RUN = re.compile(f"[{_ID_CHARS}]{{15,}}")
 
+#: what a value looks like, to trust a label found with a misread character
+_PLAUSIBLE = {
+    "姓名": r"[\u4e00-\u9fff·]{2,12}",
+    "性别": r"[男女].{0,6}",
+    "民族": r"[\u4e00-\u9fff]{1,4}",
+    "出生": r"\d{4}.{4,8}",
+    "住址": r".{4,}",
+}
 Rows = list[tuple[str, list[Line]]]
 
 
@@ -27,9 +35,11 @@ def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
     texts = [text for text, _ in table]
     front = sum(any(fuzzy_find(t, label) >= 0 for t in texts) for label in FRONT_LABELS)
     back = sum(any(fuzzy_find(t, label) >= 0 for t in texts) for label in BACK_LABELS)
-    if front >= max(back, 1) and (front >= 2 or find_id(texts, None)):
+    number = find_id(texts, None)
+    if (front >= 2 and front >= back) or (number and valid_id_number(number)):
         return read_front(table)
-    if back:
+    period = any(_PERIOD.search(digits(t)) for t in texts)
+    if back or (period and any("身份证" in t for t in texts)):
         return read_back(table)
     raise NothingFound("no ID card labels")
 
@@ -47,22 +57,32 @@ def read_front(table: Rows) -> dict[str, Any]:
     if number and valid_id_number(number):
         birth = birth_of(number) or written
         gender = "男" if int(number[16]) % 2 else "女"
-    nationality = re.sub(r"[^\u4e00-\u9fff]", "", value_of(texts, "民族"))
+    nationality = re.sub(r"[^\u4e00-\u9fff]", "", value_of(texts, "民族") or ethnic(texts))
     fields = {"type": "Front", "name": name, "gender": gender, "nationality": nationality,
               "addr": address(table), "id": number or "", "birth": birth or ""}  # fmt: skip
     return {k: v for k, v in fields.items() if v}
 
 
 def value_of(texts: Sequence[str], label: str) -> str:
-    """What follows ``label`` in its row, up to the next label."""
-    for text in texts:
-        end = fuzzy_find(text, label)
-        if end < 0:
-            continue
-        rest = text[end:]
-        cuts = [i for other in _LABELS if (i := rest.find(other)) >= 0]
-        return rest[: min(cuts)] if cuts else rest
+    """What follows ``label`` in its row, up to the next label (a label with a misread
+    character is looked for only when no row has it whole)."""
+    for loose in (False, True):
+        for text in texts:
+            end = fuzzy_find(text, label, loose)
+            if end < 0:
+                continue
+            rest = text[end:]
+            cuts = [i for other in _LABELS if (i := rest.find(other)) >= 0]
+            value = rest[: min(cuts)] if cuts else rest
+            if not loose or re.fullmatch(_PLAUSIBLE.get(label, ".+"), value):
+                return value
     return ""
+
+
+def ethnic(texts: Sequence[str]) -> str:
+    """The nationality after a misread 民族 label, found after the gender in its row."""
+    found = (re.search(r"[男女](?:民.|.族)(.+)", text) for text in texts if "性别" in text)
+    return next((m.group(1) for m in found if m), "")
 
 
 def digits(text: str) -> str:
@@ -111,9 +131,15 @@ def find_id(texts: Sequence[str], birth: str | None) -> str | None:
 
 def address(table: Rows) -> str:
     """The 住址 value and its wrapped lines below it, until the number's row."""
-    start = next((i for i, (text, _) in enumerate(table) if fuzzy_find(text, "住址") >= 0), None)
-    if start is None:
+    labelled = [
+        i
+        for loose in (False, True)
+        for i, (text, _) in enumerate(table)
+        if fuzzy_find(text, "住址", loose) >= 0 and value_of([text], "住址")
+    ]
+    if not labelled:
         return ""
+    start = labelled[0]
     parts = [value_of([table[start][0]], "住址")]
     frame = {u.line: u for u in upright([line for _, row in table for line in row])}
     label = next(line for line in table[start][1] if "住" in line.text or "址" in line.text)
@@ -136,7 +162,8 @@ _PERIOD = re.compile(r"(\d{4})\D?(\d{2})\D?(\d{2})\D{0,3}?(?:(\d{4})\D?(\d{2})\D
 
 def read_back(table: Rows) -> dict[str, Any]:
     texts = [text for text, _ in table]
-    authority = re.sub(r"[^\u4e00-\u9fff]", "", value_of(texts, "签发机关"))
+    issuer = value_of(texts, "签发机关") or next((t for t in texts if "公安" in t), "")
+    authority = re.sub(r"[^\u4e00-\u9fff]", "", issuer)
     fields = {"type": "Back", "valid_date": valid_date(texts), "authority": authority}
     return {k: v for k, v in fields.items() if v}
 
