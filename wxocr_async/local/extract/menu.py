@@ -1,0 +1,77 @@
+"""菜单 (/cv/ocr/menu): dish names paired with their prices, column by column."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from wxocr_async.local.extract._cards_util import Upright, compact, page_rows
+from wxocr_async.local.lines import Line, NothingFound
+
+#: "48", "48.0", "¥48", "48元", "48/份", "48元/份"
+_PRICE = r"[¥￥$]?(\d{1,4}(?:\.\d{1,2})?)(?:元)?(?:/[\u4e00-\u9fff]{1,2})?"
+_ONLY_PRICE = re.compile(_PRICE)
+#: a dish and its price in one box, kept apart by a space, leader dots or a currency sign
+_NAME_THEN_PRICE = re.compile(
+    r"(.*?[\u4e00-\u9fffA-Za-z].*?)(?:\s+|\s*[.·…_:：\-—]{2,}\s*|(?=[¥￥$]))" + _PRICE
+)
+_NAME_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+
+@attrs.frozen
+class Item:
+    name: str
+    price: float
+    left: float
+    right: float
+    top: float
+
+
+def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+    """Every priced dish, columns left to right, top to bottom within a column; rows
+    without a price (titles, headings) are skipped. NothingFound when no dish."""
+    items = [item for row in page_rows(lines) for item in pair_row(row)]
+    if not items:
+        raise NothingFound("no priced dish")
+    ordered = [item for column in columns(items) for item in sorted(column, key=top)]
+    return {"content": {"menu_items": [{"name": i.name, "price": i.price} for i in ordered]}}
+
+
+def top(item: Item) -> float:
+    return item.top
+
+
+def pair_row(row: Sequence[Upright]) -> list[Item]:
+    """A row left to right: names gather until a price closes them into a dish."""
+    out: list[Item] = []
+    names: list[Upright] = []
+    for part in row:
+        text = compact(part.line.text)
+        both = _NAME_THEN_PRICE.fullmatch(part.line.text.strip())
+        if (price := _ONLY_PRICE.fullmatch(text)) and names:
+            out.append(dish(names, part, price.group(1)))
+            names = []
+        elif both and not names:
+            out.append(dish([part], part, both.group(2), compact(both.group(1))))
+        elif _NAME_CHAR.search(text):
+            names.append(part)
+    return out
+
+
+def dish(names: Sequence[Upright], price: Upright, value: str, name: str = "") -> Item:
+    text = name or "".join(compact(part.line.text) for part in names)
+    return Item(text, float(value), names[0].left, price.right, min(p.top for p in names))
+
+
+def columns(items: Sequence[Item]) -> list[list[Item]]:
+    """Dishes whose spans (name's left to price's right) overlap form one column."""
+    out: list[list[Item]] = []
+    for item in sorted(items, key=lambda i: i.left):
+        if out and item.left < max(i.right for i in out[-1]):
+            out[-1].append(item)
+        else:
+            out.append([item])
+    return out
