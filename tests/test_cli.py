@@ -168,11 +168,20 @@ def one_error_line(run: Run) -> str:
     return line
 
 
+WITHOUT_LOCAL = (
+    "import sys; sys.modules['rapidocr_onnxruntime'] = None; "  # as if [local] were absent
+    "from wxocr_async.cli import main; sys.exit(main())"
+)
+
+
 async def test_missing_credentials_name_the_variables(tmp_path: Path) -> None:
-    env = cli_env(None)
-    run = await finish(await start_cli("idcard", str(sample_image("idcard_front.png")), env=env))
-    line = one_error_line(run)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WITHOUT_LOCAL, "idcard", str(sample_image("idcard_front.png")),
+        env=cli_env(None), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    line = one_error_line(await finish(proc))
     assert "WXOCR_APPID" in line and "WXOCR_SECRET" in line and "WXOCR_TOKEN" in line
+    assert "[local]" in line
     env = cli_env(None, WXOCR_APPID="wx123")
     run = await finish(await start_cli("idcard", str(sample_image("idcard_front.png")), env=env))
     assert "WXOCR_APPID is set but WXOCR_SECRET is not" in one_error_line(run)

@@ -73,7 +73,7 @@ def score(texts: list[str], values: list[str]) -> tuple[int, int]:
 
 
 def main() -> int:
-    from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
+    from rapidocr_onnxruntime import RapidOCR
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.docgen.legibility")
     parser.add_argument("outdir", type=Path)

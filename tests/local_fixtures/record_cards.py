@@ -391,7 +391,7 @@ def lowres(img: Image.Image, scale: float = 0.55, blur: float = 0.7, q: int = 35
 
 
 def main(only: list[str]) -> None:
-    from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
+    from rapidocr_onnxruntime import RapidOCR
 
     engine = RapidOCR()
     for kind, make in KINDS.items():

@@ -453,7 +453,7 @@ def render(card: Card, shot: float | Shot) -> Any:
 
 def main() -> None:
     import numpy as np
-    from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
+    from rapidocr_onnxruntime import RapidOCR
 
     engine = RapidOCR()
     for endpoint, named in cases().items():

@@ -93,9 +93,9 @@ def plan(job: BatchJob) -> tuple[set[str], int]:
 def _selected(job: BatchJob, done: set[str]) -> Iterator[Input]:
     out = os.path.realpath(job.out)  # the results file, if it sits among the inputs
     for item in job.list_inputs():
-        if (job.shard is None or item.key in job.shard) and item.key not in done:
-            if os.path.realpath(item.target) != out:
-                yield item
+        wanted = (job.shard is None or item.key in job.shard) and item.key not in done
+        if wanted and os.path.realpath(item.target) != out:
+            yield item
 
 
 async def run(job: BatchJob, ocr: OcrClient, progress: Progress) -> int:
