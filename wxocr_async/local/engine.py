@@ -36,20 +36,27 @@ def default_workers() -> int:
 class LocalEngine:
     """RapidOCR plus field extraction, serving WeChat's replies.
 
-    ``workers``: processes recognising at once (default: one per core), each with a
-    single-threaded ONNX Runtime; ``workers=0`` recognises in a thread of this process
+    ``workers``: processes recognising at once (default: one per core); ``threads``: ONNX
+    Runtime threads in each (default: one per core); ``workers=0`` recognises in a thread of this process
     instead (one image at a time, every core for it: the cheapest start for a single
     image). ``queue``: images waiting for a worker at most (default ``2 × workers``).
     """
 
-    def __init__(self, *, workers: int | None = None, queue: int | None = None) -> None:
+    def __init__(
+        self, *, workers: int | None = None, queue: int | None = None, threads: int | None = None
+    ) -> None:
         if workers is None:
             workers = default_workers()
         if type(workers) is not int or workers < 0:
             raise InvalidInput(f"workers must be a non-negative integer, not {workers!r}")
         if queue is not None and (type(queue) is not int or queue < 0):
             raise InvalidInput(f"queue must be a non-negative integer, not {queue!r}")
+        if threads is not None and (type(threads) is not int or threads < 1):
+            raise InvalidInput(f"threads must be a positive integer, not {threads!r}")
         self.workers = workers
+        #: ONNX Runtime threads per worker: every core by default, so that one image alone
+        #: is read fast (0.75 s instead of 1.2 s for an ID card photo on 2 cores)
+        self.threads = threads if threads is not None else default_workers()
         self.queue = queue if queue is not None else 2 * max(workers, 1)
         self._executor: concurrent.futures.Executor | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -76,13 +83,13 @@ class LocalEngine:
         loop = asyncio.get_running_loop()
         if self.workers == 0:
             self._executor = concurrent.futures.ThreadPoolExecutor(1, "wxocr-local")
-            await loop.run_in_executor(self._executor, recognizer.load_model, default_workers())
+            await loop.run_in_executor(self._executor, recognizer.load_model, self.threads)
             return
         self._executor = concurrent.futures.ProcessPoolExecutor(
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=recognizer.worker_init,
-            initargs=(1,),
+            initargs=(self.threads,),
         )
         # every worker started and its model loaded before the first image
         await asyncio.gather(

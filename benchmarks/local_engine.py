@@ -1,0 +1,306 @@
+"""The local engine measured: accuracy per endpoint, latency through ``wxocr serve``
+beside RapidOCR's own time, and ``wxocr batch`` throughput against one core.
+
+Images come from the synthetic document generator (``benchmarks/docgen``), drawn for this
+run from ``--seed`` (the extractors were tuned on other seeds: report on one you did not
+tune on). For every image, in the same run:
+
+* **floor**: RapidOCR alone (no extraction, no HTTP), ONNX Runtime limited to one thread,
+  the process pinned to one core, one image after another: its time per image is the
+  floor of the latency, and its total the single-core baseline for throughput;
+* **serve**: ``wxocr serve --engine local`` (warm, one worker per core), one request at a
+  time through ``OcrClient(base_url=...)``: the reply scored field by field against the
+  generator's truth, and the latency per image;
+* **batch**: ``wxocr batch ENDPOINT MANIFEST`` with no credentials (the embedded engine,
+  one worker process per core), per endpoint; images/s over all of them.
+
+    .venv/bin/python benchmarks/local_engine.py [--count 12] [--seed 2] [--json FILE]
+
+``--count`` images per kind and style (9 kinds x 2 styles: 12 gives 216 images).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ENDPOINT_OF_KIND = {
+    "idcard_front": "idcard",
+    "idcard_back": "idcard",
+    "bankcard": "bankcard",
+    "driving": "driving",
+    "drivinglicense": "drivinglicense",
+    "bizlicense": "bizlicense",
+    "comm": "comm",
+    "platenum": "platenum",
+    "menu": "menu",
+}
+#: how far a comm line's corner may be off and still count as exact, in line heights: the
+#: generator's box spans each glyph's advance (a trailing "。" adds half a character of
+#: blank), the detector's ends at the ink
+POS_TOLERANCE = 0.8
+
+
+# -- scoring -------------------------------------------------------------------------------
+
+
+def score(kind: str, truth: dict[str, Any], reply: dict[str, Any]) -> tuple[int, int]:
+    """(fields exact, fields wanted) of one reply against the generator's truth."""
+    if reply.get("errcode", 0) != 0:
+        return 0, _wanted(kind, truth)
+    if kind == "comm":
+        return _score_comm(truth, reply)
+    if kind == "menu":
+        want = truth["content"]["menu_items"]
+        content = reply.get("content") or {}
+        if isinstance(content, str):
+            content = json.loads(content)
+        got = list(content.get("menu_items") or [])
+        exact = 0
+        for item in want:
+            match = next((g for g in got if g.get("name") == item["name"]), None)
+            if match is not None:
+                got.remove(match)
+                exact += 1 + (float(match.get("price", -1)) == float(item["price"]))
+        return exact, 2 * len(want)
+    return sum(reply.get(k) == v for k, v in truth.items()), len(truth)
+
+
+def _wanted(kind: str, truth: dict[str, Any]) -> int:
+    if kind == "comm":
+        return 2 * len(truth["items"])
+    if kind == "menu":
+        return 2 * len(truth["content"]["menu_items"])
+    return len(truth)
+
+
+def _score_comm(truth: dict[str, Any], reply: dict[str, Any]) -> tuple[int, int]:
+    """Per line: its text (whitespace aside: the recogniser sees no spaces) and its four
+    corners within :data:`POS_TOLERANCE` line heights; a repeated line matches its nearest
+    copy."""
+    got = list(reply.get("items") or [])
+    exact = 0
+    for item in truth["items"]:
+        text, corners = _bare(item["text"]), item["pos"]
+        same = [g for g in got if _bare(g.get("text", "")) == text]
+        if not same:
+            continue
+        match = min(same, key=lambda g: _distance(g["pos"], corners))
+        got.remove(match)
+        height = corners["left_bottom"]["y"] - corners["left_top"]["y"]
+        exact += 1 + (_distance(match["pos"], corners) <= POS_TOLERANCE * abs(height))
+    return exact, 2 * len(truth["items"])
+
+
+def _bare(text: str) -> str:
+    return "".join(text.split())
+
+
+def _distance(pos: dict[str, Any], corners: dict[str, Any]) -> float:
+    return max(
+        max(abs(pos[c]["x"] - corners[c]["x"]), abs(pos[c]["y"] - corners[c]["y"]))
+        for c in corners
+    )
+
+
+# -- the three passes ----------------------------------------------------------------------
+
+
+def floor_child(manifest: str, out: str) -> None:
+    """RapidOCR alone, one thread, one image after another (run pinned to one core)."""
+    from rapidocr_onnxruntime import RapidOCR
+
+    engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    paths = Path(manifest).read_text().split()
+    engine(paths[0], use_cls=False)  # warm
+    times = {}
+    started = time.perf_counter()
+    for path in paths:
+        t = time.perf_counter()
+        engine(path, use_cls=False)
+        times[path] = time.perf_counter() - t
+    total = time.perf_counter() - started
+    Path(out).write_text(json.dumps({"times": times, "total": total}))
+
+
+def run_floor(manifest: Path, work: Path) -> dict[str, Any]:
+    out = work / "floor.json"
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    subprocess.run(
+        [*pin, sys.executable, __file__, "--floor-child", str(manifest), str(out)],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+async def run_serve(images: list[tuple[str, Path]]) -> dict[str, tuple[dict[str, Any], float]]:
+    import wxocr_async as wx
+    from wxocr_async.endpoints import BY_NAME
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wxocr_async", "serve", "--engine", "local", "--port", "0",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = (await proc.stdout.readline()).decode()
+    match = re.search(r"on (http://\S+) ", line)
+    assert match, line
+    results: dict[str, tuple[dict[str, Any], float]] = {}
+    try:
+        async with wx.OcrClient(base_url=match.group(1), timeout=120) as ocr:
+            for kind, path in images[:4]:  # warm: connections, every worker's first image
+                await _call(ocr, BY_NAME[ENDPOINT_OF_KIND[kind]], path)
+            for kind, path in images:
+                t = time.perf_counter()
+                reply = await _call(ocr, BY_NAME[ENDPOINT_OF_KIND[kind]], path)
+                results[str(path)] = (reply, time.perf_counter() - t)
+    finally:
+        proc.terminate()
+        await proc.communicate()
+    return results
+
+
+async def _call(ocr: Any, endpoint: Any, path: Path) -> dict[str, Any]:
+    import wxocr_async as wx
+
+    try:
+        reply: dict[str, Any] = await ocr.request_ocr(endpoint, image=path)
+        return reply
+    except wx.WxOcrError as exc:
+        return {"errcode": exc.errcode, "errmsg": exc.errmsg}
+
+
+def run_batch(images: list[tuple[str, Path]], work: Path) -> float:
+    """Seconds for ``wxocr batch`` over every image (one run per endpoint)."""
+    by_endpoint: dict[str, list[Path]] = defaultdict(list)
+    for kind, path in images:
+        by_endpoint[ENDPOINT_OF_KIND[kind]].append(path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOCR_")}
+    total = 0.0
+    for endpoint, paths in by_endpoint.items():
+        manifest = work / f"batch-{endpoint}.txt"
+        manifest.write_text("".join(f"{p}\n" for p in paths))
+        out = work / f"batch-{endpoint}.jsonl"
+        out.unlink(missing_ok=True)
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "wxocr_async", "batch", endpoint, str(manifest),
+             "--out", str(out), "--concurrency", "8"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        total += time.perf_counter() - t
+        assert len(out.read_text().splitlines()) == len(paths)
+    return total
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def generate(count: int, seed: int, work: Path) -> list[tuple[str, Path]]:
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.docgen", str(work / "images"),
+         "--count", str(count), "--seed", str(seed)],
+        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return [
+        (kind, path)
+        for kind in ENDPOINT_OF_KIND
+        for style in ("clean", "photo")
+        for path in sorted((work / "images" / kind / style).glob("*.jpg"))
+    ]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def report(
+    images: list[tuple[str, Path]],
+    served: dict[str, tuple[dict[str, Any], float]],
+    floor: dict[str, Any],
+    batch_seconds: float,
+) -> dict[str, Any]:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for kind, path in images:
+        style = path.parent.name
+        truth = json.loads(path.with_suffix(".json").read_text())
+        reply, latency = served[str(path)]
+        exact, wanted = score(kind, truth, reply)
+        row = rows.setdefault(
+            (kind, style), {"exact": 0, "wanted": 0, "latency": [], "floor": [], "n": 0}
+        )
+        row["exact"] += exact
+        row["wanted"] += wanted
+        row["latency"].append(latency)
+        row["floor"].append(floor["times"][str(path)])
+        row["n"] += 1
+    print(f"\n{'kind':15} {'style':6} {'n':>3} {'fields exact':>14} {'%':>6} "
+          f"{'median s':>9} {'p95 s':>7} {'RapidOCR s':>11} {'ratio':>6}")  # fmt: skip
+    summary: dict[str, Any] = {"rows": {}}
+    for (kind, style), row in rows.items():
+        pct = 100 * row["exact"] / row["wanted"] if row["wanted"] else 100.0
+        med, p95 = statistics.median(row["latency"]), percentile(row["latency"], 0.95)
+        floor_med = statistics.median(row["floor"])
+        print(f"{kind:15} {style:6} {row['n']:>3} {row['exact']:>6}/{row['wanted']:<7} "
+              f"{pct:>6.1f} {med:>9.2f} {p95:>7.2f} {floor_med:>11.2f} "
+              f"{med / floor_med:>6.2f}")  # fmt: skip
+        summary["rows"][f"{kind}/{style}"] = {
+            "exact": row["exact"], "wanted": row["wanted"], "percent": pct,
+            "median_s": med, "p95_s": p95, "rapidocr_median_s": floor_med,
+        }  # fmt: skip
+    single = len(images) / floor["total"]
+    batched = len(images) / batch_seconds
+    print(f"\nwxocr batch: {batched:.2f} images/s over {len(images)} images "
+          f"({os.cpu_count()} cores); one core, RapidOCR alone: {single:.2f} images/s; "
+          f"ratio {batched / single:.2f}x")  # fmt: skip
+    summary["batch_images_per_s"] = batched
+    summary["single_core_images_per_s"] = single
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=12, help="images per kind and style")
+    parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--floor-child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.floor_child:
+        floor_child(*args.floor_child)
+        return
+    work = Path(tempfile.mkdtemp(prefix="wxocr-local-bench-"))
+    images = generate(args.count, args.seed, work)
+    manifest = work / "all.txt"
+    manifest.write_text("".join(f"{p}\n" for _, p in images))
+    print(f"{len(images)} images (seed {args.seed}) in {work}", flush=True)
+    floor = run_floor(manifest, work)
+    print(f"floor: {floor['total']:.1f} s", flush=True)
+    served = asyncio.run(run_serve(images))
+    print("serve: done", flush=True)
+    batch_seconds = run_batch(images, work) if not args.skip_batch else floor["total"]
+    summary = report(images, served, floor, batch_seconds)
+    summary.update(seed=args.seed, count=args.count, images=len(images))
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
