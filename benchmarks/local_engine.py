@@ -111,8 +111,7 @@ def _bare(text: str) -> str:
 
 def _distance(pos: dict[str, Any], corners: dict[str, Any]) -> float:
     return max(
-        max(abs(pos[c]["x"] - corners[c]["x"]), abs(pos[c]["y"] - corners[c]["y"]))
-        for c in corners
+        max(abs(pos[c]["x"] - corners[c]["x"]), abs(pos[c]["y"] - corners[c]["y"])) for c in corners
     )
 
 

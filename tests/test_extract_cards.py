@@ -301,3 +301,14 @@ def test_front_without_labels_still_gives_what_a_valid_number_tells() -> None:
     lines = [make("张三", 190, 100), make(ID, 330, 400, 36)]
     got = idcard.extract(lines, (800, 600))
     assert got == {"type": "Front", "gender": "女", "id": ID, "birth": "1990-07-08"}
+
+
+def test_menu_price_glued_to_the_next_columns_dish_is_split() -> None:
+    from wxocr_async.local.extract.menu import unglue
+
+    box = ((600.0, 360.0), (980.0, 360.0), (980.0, 400.0), (600.0, 400.0))
+    price, name = unglue(Line("38小炒黄牛肉", box))
+    assert (price.text, name.text) == ("38", "小炒黄牛肉")
+    assert price.left == 600 and 600 < price.right == name.left < 700 and name.right == 980
+    for text in ("16元", "1990年3月", "48", "红烧肉", "22元/份"):
+        assert unglue(Line(text, box)) == [Line(text, box)]

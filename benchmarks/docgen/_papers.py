@@ -222,6 +222,9 @@ SCOPES = (
 CAPITALS = (10, 30, 50, 100, 200, 300, 500, 800, 1000, 1200, 2000, 5000)
 
 
+WECHAT_PUNCTUATION = str.maketrans({"（": "(", "）": ")", "，": ","})
+
+
 def bizlicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
     city, district, region = fk.place(rng)
     founded = fk.date_between(rng, dt.date(2000, 1, 1), dt.date(2025, 6, 30))
@@ -238,7 +241,9 @@ def bizlicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
         "type_of_enterprise": rng.choice(ENTERPRISE_TYPES),
         "legal_representative": fk.name(rng, rng.choice("男女")),
         "address": fk.address(rng, city, district),
-        "business_scope": scope,
+        # WeChat answers ASCII brackets and commas inside values (its own example:
+        # "中型餐馆(不含凉菜、不含裱花蛋糕,不含生食海产品)。"), whatever the print
+        "business_scope": scope.translate(WECHAT_PUNCTUATION),
         "registered_capital": f"{wan}万",
         "registered_date": f"{founded:%Y年%m月%d日}",
         "valid_period": period,

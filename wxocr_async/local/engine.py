@@ -37,9 +37,9 @@ class LocalEngine:
     """RapidOCR plus field extraction, serving WeChat's replies.
 
     ``workers``: processes recognising at once (default: one per core); ``threads``: ONNX
-    Runtime threads in each (default: one per core); ``workers=0`` recognises in a thread of this process
-    instead (one image at a time, every core for it: the cheapest start for a single
-    image). ``queue``: images waiting for a worker at most (default ``2 × workers``).
+    Runtime threads in each (default: one per core); ``workers=0`` recognises in a thread
+    of this process instead (one image at a time: the cheapest start for a single image).
+    ``queue``: images waiting for a worker at most (default ``2 × workers``).
     """
 
     def __init__(

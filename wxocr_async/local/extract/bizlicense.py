@@ -38,6 +38,9 @@ LEFT = ("enterprise_name", "type_of_enterprise", "type_of_organization",
 #: how many rows a field may wrap over
 WRAP = {"business_scope": 12, "address": 3, "enterprise_name": 2, "type_of_enterprise": 1}
 
+#: where a date value starts: a year ("2015年", "2015-", "2015.")
+_DATE_START = re.compile(r"(19|20)\d\d(?=[年.\-/])")
+
 #: letters outside the credit code's alphabet (no I, O, S, V, Z), read as digits
 _USCC_NEVER = str.maketrans({"I": "1", "O": "0", "S": "5", "Z": "2", "V": "U"})
 _USCC_SWAPS = {k: v for k, v in DIGIT_LOOKALIKES.items() if k in "DQBGT"}
@@ -87,6 +90,9 @@ def _field(key: str, value: str) -> str | None:
     value = clean(value).translate(HALF_WIDTH)
     if key in ("registered_capital", "paid_in_capital"):
         return capital(value) if value else None
+    if key in ("registered_date", "valid_period"):  # from the year on (a label's stray glyph)
+        found = _DATE_START.search(value)
+        value = value[found.start() :] if found else value
     return value or None
 
 

@@ -52,9 +52,15 @@ def vin(text: str) -> str:
     return raw
 
 
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+
+
 def plate(text: str) -> str:
-    """A plate number: the province character, then letters and digits (no I or O)."""
+    """A plate number: the province character, then letters and digits (no I or O);
+    anything read before the province character (a label's last glyph) is dropped."""
     text = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]", "", text).upper()
+    start = next((i for i, c in enumerate(text) if c in PROVINCES), 0)
+    text = text[start:]
     if len(text) < 3:
         return text
     return text[:2] + text[2:].translate(_VIN_NEVER)
@@ -68,8 +74,8 @@ def _field(key: str, value: str) -> str | None:
         return vin(value) or None
     if key == "plate_num":
         return plate(value) or None
-    if key == "engine_num":
-        return re.sub(r"[^0-9A-Za-z]", "", value).upper() or None
+    if key == "engine_num":  # printed like a VIN's tail: never I, O or Q
+        return re.sub(r"[^0-9A-Za-z]", "", value).upper().translate(_VIN_NEVER) or None
     return clean(value).translate(HALF_WIDTH) or None
 
 

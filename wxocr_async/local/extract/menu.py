@@ -33,11 +33,36 @@ class Item:
 def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
     """Every priced dish, columns left to right, top to bottom within a column; rows
     without a price (titles, headings) are skipped. NothingFound when no dish."""
+    lines = [part for line in lines for part in unglue(line)]
     items = [item for row in page_rows(lines) for item in pair_row(row)]
     if not items:
         raise NothingFound("no priced dish")
     ordered = [item for column in columns(items) for item in sorted(column, key=top)]
     return {"content": {"menu_items": [{"name": i.name, "price": i.price} for i in ordered]}}
+
+
+#: a price glued before the next column's dish ("38小炒黄牛肉": the detector joined them)
+_PRICE_THEN_NAME = re.compile(
+    r"([¥￥$]?\d{1,4}(?:\.\d{1,2})?元?)(?![元年月日号份岁栋楼室层])([\u4e00-\u9fff]{2,}\D*)"
+)
+
+
+def unglue(line: Line) -> list[Line]:
+    """``line`` split where a price runs straight into a dish name, the box divided by
+    the characters' widths (a digit about half a Chinese character)."""
+    found = _PRICE_THEN_NAME.fullmatch(compact(line.text))
+    if not found:
+        return [line]
+    price, name = found.groups()
+    widths = [0.55 if c.isascii() else 1.0 for c in price + name]
+    cut = sum(widths[: len(price)]) / sum(widths)
+    lt, rt, rb, lb = line.box
+    top_cut = (lt[0] + (rt[0] - lt[0]) * cut, lt[1] + (rt[1] - lt[1]) * cut)
+    bottom_cut = (lb[0] + (rb[0] - lb[0]) * cut, lb[1] + (rb[1] - lb[1]) * cut)
+    return [
+        Line(price, (lt, top_cut, bottom_cut, lb), line.score),
+        Line(name, (top_cut, rt, rb, bottom_cut), line.score),
+    ]
 
 
 def top(item: Item) -> float:
