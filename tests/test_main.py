@@ -1,11 +1,14 @@
-"""The README's first command: the demo through the emulator."""
+"""The README's first command (the offline ID card read), the demo, and the command line."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
+
+import pytest
 
 
 def test_demo_prints_typed_result_and_both_namings() -> None:
@@ -68,3 +71,24 @@ def test_a_port_in_use_is_one_clear_line() -> None:
 def test_the_demo_says_its_replies_are_canned() -> None:
     proc = run("demo", "menu.png")
     assert proc.returncode == 0 and "not recognition" in proc.stdout
+
+
+def test_the_readmes_main_job_prints_what_the_readme_shows() -> None:
+    """README.rst's first command, and the output it shows under it, checked verbatim."""
+    from pathlib import Path
+
+    pytest.importorskip("rapidocr_onnxruntime")
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.rst").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if "wxocr idcard" in line)
+    sample = command.split("wxocr idcard ", 1)[1].strip()
+    shown = readme.split("would (the photo is a", 1)[1].split("::\n\n", 1)[1].split("\n\n")[0]
+    shown_lines = [line[3:] for line in shown.splitlines()]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOCR_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "wxocr_async", "idcard", sample],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == shown_lines[0]
+    assert proc.stdout.strip().splitlines() == shown_lines[1:]

@@ -75,11 +75,12 @@ async def serve_emulator(host: str, port: int, latency: float) -> None:
 async def serve_local(host: str, port: int, workers: int | None) -> None:
     """``wxocr serve --engine local``: WeChat's OCR API on ``host:port``, recognising
     with the local engine; calls need no token (as Cloud Run's open-API service)."""
-    from ..local import LocalBackend, LocalEngine, model_available
+    from ..local import LocalBackend, LocalEngine, default_workers, model_available
 
     if not model_available():
         raise CommandError("--engine local needs RapidOCR: pip install 'wxocr_async[local]'")
-    engine = LocalEngine(workers=workers)
+    # every core for each image: a request alone is read fastest (latency over throughput)
+    engine = LocalEngine(workers=workers, threads=default_workers())
     print(f"wxocr serve: loading the models in {engine.workers} workers...", file=sys.stderr)
     server = WeChatEmulator(backend=LocalBackend(engine), require_token=False, any_credentials=True)
     try:

@@ -21,6 +21,9 @@ NOT_AN_IMAGE = {"errcode": 101002, "errmsg": "decode image failed"}
 #: the angle classifier is off: it flips short crops (a price "¥98" read as "86夫") and
 #: costs ~40 % more time, while the documents we read are upright within a few degrees
 USE_ANGLE_CLASSIFIER = False
+#: the detector keeps text boxes scoring at least this (RapidOCR's default 0.5 drops whole
+#: rows of light print, such as a business licence's 名称 row; 0.3 keeps them at no cost)
+DET_BOX_THRESH = float(os.environ.get("WXOCR_DET_BOX_THRESH", "0.3"))
 
 log = logging.getLogger("wxocr_async.local")
 
@@ -36,7 +39,9 @@ def load_model(threads: int = 1) -> None:
     if _engine is None:
         from rapidocr_onnxruntime import RapidOCR
 
-        _engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+        _engine = RapidOCR(
+            intra_op_num_threads=threads, inter_op_num_threads=1, det_box_thresh=DET_BOX_THRESH
+        )
 
 
 def model_available() -> bool:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import attrs
+
 from wxocr_async.local.checks import DIGIT_LOOKALIKES, repairs, valid_uscc
 from wxocr_async.local.extract._licence_util import HALF_WIDTH, Hit, Page, capital, clean, digits
 from wxocr_async.local.lines import Line, NothingFound
@@ -85,9 +87,23 @@ def _reg_texts(page: Page, hit: Hit | None) -> list[str]:
     return [t for t in near if t] + page.texts
 
 
+#: a two-character label read with a stray mark between its characters ("住，所")
+_SPLIT_LABEL = re.compile(r"^(名|类|住)\s*[，,.、·:：;；']\s*(称|型|所)")
+#: "：" inside a business scope is a misread "；" (RapidOCR confuses them) unless it ends
+#: a heading that introduces a list ("一般项目：", "批发、零售：")
+_SCOPE_COLON = re.compile(r"(?<!项目)(?<!零售)(?<!批发)(?<!经营)(?<!范围)[：:]")
+
+
+def _unsplit(line: Line) -> Line:
+    text = _SPLIT_LABEL.sub(r"\1\2", line.text)
+    return line if text == line.text else attrs.evolve(line, text=text)
+
+
 def _field(key: str, value: str) -> str | None:
     """A raw value in WeChat's form for ``key`` (None when nothing usable)."""
     value = clean(value).translate(HALF_WIDTH)
+    if key == "business_scope":
+        value = _SCOPE_COLON.sub("；", value)
     if key in ("registered_capital", "paid_in_capital"):
         return capital(value) if value else None
     if key in ("registered_date", "valid_period"):  # from the year on (a label's stray glyph)
@@ -98,7 +114,7 @@ def _field(key: str, value: str) -> str | None:
 
 def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
     """Fields of a 营业执照; NothingFound without at least two of its labels."""
-    page = Page(lines, LABELS)
+    page = Page([_unsplit(line) for line in lines], LABELS)
     if len(page.keys()) < 2:
         raise NothingFound("no business licence labels")
     columns = page.column_starts(RIGHT)

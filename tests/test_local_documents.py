@@ -1,0 +1,102 @@
+"""The real model end to end on generated documents of every kind: through WeChat's HTTP
+API (the emulator's routes with the local backend) and through the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wxocr_async as wx
+from wxocr_async.emulator import WeChatEmulator
+from wxocr_async.endpoints import BY_NAME
+from wxocr_async.local import LocalBackend, LocalEngine, model_available
+
+from .conftest import ROOT
+
+if not model_available():
+    pytest.skip("the [local] extra is not installed", allow_module_level=True)
+if not Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc").exists():
+    if os.environ.get("CI"):
+        pytest.fail("fonts-wqy-zenhei is missing: .ci/run installs it")
+    pytest.skip("fonts-wqy-zenhei is not installed", allow_module_level=True)
+
+from benchmarks.docgen import generate
+
+#: generator kind -> (endpoint, seed): one document of each kind, clean scan and photo
+CASES = {
+    "idcard_front": ("idcard", 7),
+    "idcard_back": ("idcard", 7),
+    "bankcard": ("bankcard", 7),
+    "driving": ("driving", 7),
+    "drivinglicense": ("drivinglicense", 7),
+    "bizlicense": ("bizlicense", 9),
+    "comm": ("comm", 7),
+    "platenum": ("platenum", 7),
+    "menu": ("menu", 7),
+}
+
+
+def document(kind: str, style: str) -> tuple[bytes, dict[str, Any]]:
+    image, truth = generate(kind, CASES[kind][1], style)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue(), truth
+
+
+def assert_matches(kind: str, truth: dict[str, Any], reply: dict[str, Any]) -> None:
+    if kind == "comm":  # the text of every line; corners within a character
+        got = [("".join(i["text"].split()), i["pos"]) for i in reply["items"]]
+        for item in truth["items"]:
+            text = "".join(item["text"].split())
+            assert any(t == text for t, _ in got), text
+        assert reply["img_size"] == truth["img_size"]
+    elif kind == "menu":
+        items = reply["content"]["menu_items"]
+        key = sorted((i["name"], float(i["price"])) for i in items)
+        assert key == sorted((i["name"], i["price"]) for i in truth["content"]["menu_items"])
+    else:
+        assert {k: reply.get(k) for k in truth} == truth
+
+
+@pytest.fixture
+async def local_server() -> AsyncIterator[str]:
+    """The local backend behind WeChat's routes (recognising in a thread: the model,
+    loaded once, stays loaded for the other tests)."""
+    async with (
+        LocalEngine(workers=0) as engine,
+        WeChatEmulator(backend=LocalBackend(engine), require_token=False) as server,
+    ):
+        yield server.base_url
+
+
+@pytest.mark.parametrize("style", ["clean", "photo"])
+@pytest.mark.parametrize("kind", list(CASES))
+async def test_every_kind_through_the_http_api(local_server: str, kind: str, style: str) -> None:
+    data, truth = document(kind, style)
+    async with wx.OcrClient(base_url=local_server, timeout=120) as ocr:
+        reply = await ocr.request_ocr(BY_NAME[CASES[kind][0]], image=data)
+    assert_matches(kind, truth, reply)
+
+
+@pytest.mark.parametrize("kind", ["idcard_back", "driving", "menu"])
+def test_the_command_line_reads_generated_documents(kind: str, tmp_path: Path) -> None:
+    data, truth = document(kind, "photo")
+    path = tmp_path / f"{kind}.jpg"
+    path.write_bytes(data)
+    command = {"idcard": "idcard", "driving": "vehicle-license", "menu": "menu"}[CASES[kind][0]]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOCR_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "wxocr_async", command, str(path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "recognising locally" in proc.stderr
+    assert_matches(kind, truth, json.loads(proc.stdout))
