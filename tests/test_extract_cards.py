@@ -312,3 +312,10 @@ def test_menu_price_glued_to_the_next_columns_dish_is_split() -> None:
     assert price.left == 600 and 600 < price.right == name.left < 700 and name.right == 980
     for text in ("16元", "1990年3月", "48", "红烧肉", "22元/份"):
         assert unglue(Line(text, box)) == [Line(text, box)]
+
+
+def test_plate_province_split_by_the_recogniser_is_rejoined() -> None:
+    left = ((100.0, 100.0), (180.0, 100.0), (180.0, 160.0), (100.0, 160.0))
+    right = ((190.0, 100.0), (560.0, 100.0), (560.0, 160.0), (190.0, 160.0))
+    lines = [Line("鱼目", left), Line("B·0638X", right)]
+    assert platenum.extract(lines, (700, 300)) == {"number": "鲁B0638X"}

@@ -14,6 +14,9 @@ PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕�
 _LETTER = str.maketrans("80521O6", "BDSZIDG")
 #: the tail never holds I or O
 _TAIL = str.maketrans("OoIl", "0011")
+#: a province character the recogniser split or mistook, on a plate's stretched type
+#: (鲁 read as 鱼 over 日: "鱼日", "鱼目", or 鱼 alone), longest first
+_PROVINCE_MISREADS = (("鱼日", "鲁"), ("鱼目", "鲁"), ("鱼", "鲁"))
 _PLATE = re.compile(f"([{PROVINCES}])([A-Z0-9])([A-Z0-9]{{5,6}})")
 _GREEN = re.compile(r"[DF][A-HJ-NP-Z0-9]\d{4}|\d{5}[DF]")
 _BLUE = re.compile(r"[A-HJ-NP-Z0-9]{5}")
@@ -27,6 +30,8 @@ def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
     texts += [(text, max(line.height for line in row)) for text, row in row_texts(lines)]
     for text, height in texts:
         cleaned = re.sub(r"[·•.\-:]", "", text).upper()
+        for misread, province in _PROVINCE_MISREADS:
+            cleaned = cleaned.replace(misread, province)
         for province, letter, tail in _PLATE.findall(cleaned):
             letter = letter.translate(_LETTER)
             tail = tail.translate(_TAIL)
