@@ -114,12 +114,19 @@ async def test_a_full_queue_answers_busy_at_once() -> None:
 
 
 @pytest.fixture
-async def served() -> AsyncIterator[str]:
+def serve_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The server's environment: ours without WXOCR_*, plus a test's own (indirect)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOCR_")}
+    return {**env, "PYTHONPATH": str(ROOT), **getattr(request, "param", {})}
+
+
+@pytest.fixture
+async def served(serve_env: dict[str, str]) -> AsyncIterator[str]:
     """`wxocr serve --engine local` in its own process, on a free port."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "wxocr_async", "serve", "--engine", "local",
         "--port", "0", "--workers", "1",
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=serve_env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
@@ -141,6 +148,18 @@ async def test_serve_speaks_wechats_api_without_a_token(served: str) -> None:
         assert PRINTED_LINES[0] in [i.text for i in result.items or ()]
         with pytest.raises(wx.InvalidImageData):
             await ocr.printed_text(b"\x89PNG\r\n\x1a\n" + b"broken")
+
+
+@pytest.mark.parametrize("serve_env", [{"WXOCR_TOKEN": "the-servers-own-token-1"}], indirect=True)
+async def test_serve_with_a_token_configured_wants_it(served: str) -> None:
+    async with wx.OcrClient(base_url=served, retry=NO_RETRY) as ocr:
+        with pytest.raises(wx.CredentialMissing):
+            await ocr.printed_text(PRINTED)
+    async with wx.OcrClient(token="not-the-token-0123", base_url=served, retry=NO_RETRY) as ocr:
+        with pytest.raises(wx.InvalidCredential):
+            await ocr.printed_text(PRINTED)
+    async with wx.OcrClient(token="the-servers-own-token-1", base_url=served) as ocr:
+        assert (await ocr.printed_text(PRINTED)).engine == "wechat"  # as far as it can tell
 
 
 async def test_serve_accepts_a_client_with_credentials_too(served: str) -> None:

@@ -160,7 +160,8 @@ async def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         await commands.serve_emulator(args.host, args.port, args.latency)
         return 0
     if args.command == "serve":
-        await commands.serve_local(args.host, args.port, args.workers)
+        token = os.environ.get("WXOCR_TOKEN") or None  # the one token calls must carry
+        await commands.serve_local(args.host, args.port, args.workers, token)
         return 0
     if args.command == "demo":
         unknown = [s for s in args.samples if s not in SAMPLE_REPLIES]
