@@ -5,9 +5,11 @@ Images come from the synthetic document generator (``benchmarks/docgen``), drawn
 run from ``--seed`` (the extractors were tuned on other seeds: report on one you did not
 tune on). For every image, in the same run:
 
-* **floor**: RapidOCR alone (no extraction, no HTTP), ONNX Runtime limited to one thread,
-  the process pinned to one core, one image after another: its time per image is the
-  floor of the latency, and its total the single-core baseline for throughput;
+* **floor**: RapidOCR alone (no extraction, no HTTP), one image after another, with every
+  core's ONNX Runtime threads as a ``wxocr serve`` worker has them: the floor of the
+  latency;
+* **one core**: the same, ONNX Runtime limited to one thread and the process pinned to one
+  core: the single-core baseline for throughput;
 * **serve**: ``wxocr serve --engine local`` (warm, one worker per core), one request at a
   time through ``OcrClient(base_url=...)``: the reply scored field by field against the
   generator's truth, and the latency per image;
@@ -118,11 +120,16 @@ def _distance(pos: dict[str, Any], corners: dict[str, Any]) -> float:
 # -- the three passes ----------------------------------------------------------------------
 
 
-def floor_child(manifest: str, out: str) -> None:
-    """RapidOCR alone, one thread, one image after another (run pinned to one core)."""
+def floor_child(manifest: str, out: str, threads: str) -> None:
+    """RapidOCR alone, one image after another, with the detector settings of the local
+    engine and ``threads`` ONNX Runtime threads."""
     from rapidocr_onnxruntime import RapidOCR
 
-    engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    from wxocr_async.local.recognizer import DET_BOX_THRESH
+
+    engine = RapidOCR(
+        intra_op_num_threads=int(threads), inter_op_num_threads=1, det_box_thresh=DET_BOX_THRESH
+    )
     paths = Path(manifest).read_text().split()
     engine(paths[0], use_cls=False)  # warm
     times = {}
@@ -135,14 +142,15 @@ def floor_child(manifest: str, out: str) -> None:
     Path(out).write_text(json.dumps({"times": times, "total": total}))
 
 
-def run_floor(manifest: Path, work: Path) -> dict[str, Any]:
-    out = work / "floor.json"
-    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+def run_floor(manifest: Path, work: Path, *, one_core: bool) -> dict[str, Any]:
+    out = work / f"floor-{'one' if one_core else 'all'}.json"
+    pin = ["taskset", "-c", "0"] if one_core and shutil.which("taskset") else []
+    threads = 1 if one_core else (os.cpu_count() or 1)
     subprocess.run(
-        [*pin, sys.executable, __file__, "--floor-child", str(manifest), str(out)],
+        [*pin, sys.executable, __file__, "--floor-child", str(manifest), str(out), str(threads)],
         check=True,
         cwd=ROOT,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        env={**os.environ, "OMP_NUM_THREADS": str(threads)},
     )
     result: dict[str, Any] = json.loads(out.read_text())
     return result
@@ -235,6 +243,7 @@ def report(
     served: dict[str, tuple[dict[str, Any], float]],
     floor: dict[str, Any],
     batch_seconds: float,
+    one_core_seconds: float,
 ) -> dict[str, Any]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for kind, path in images:
@@ -264,7 +273,7 @@ def report(
             "exact": row["exact"], "wanted": row["wanted"], "percent": pct,
             "median_s": med, "p95_s": p95, "rapidocr_median_s": floor_med,
         }  # fmt: skip
-    single = len(images) / floor["total"]
+    single = len(images) / one_core_seconds
     batched = len(images) / batch_seconds
     print(f"\nwxocr batch: {batched:.2f} images/s over {len(images)} images "
           f"({os.cpu_count()} cores); one core, RapidOCR alone: {single:.2f} images/s; "
@@ -280,7 +289,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--skip-batch", action="store_true")
-    parser.add_argument("--floor-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--floor-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_child:
         floor_child(*args.floor_child)
@@ -290,12 +299,14 @@ def main() -> None:
     manifest = work / "all.txt"
     manifest.write_text("".join(f"{p}\n" for _, p in images))
     print(f"{len(images)} images (seed {args.seed}) in {work}", flush=True)
-    floor = run_floor(manifest, work)
-    print(f"floor: {floor['total']:.1f} s", flush=True)
+    floor = run_floor(manifest, work, one_core=False)
+    print(f"floor (every core): {floor['total']:.1f} s", flush=True)
     served = asyncio.run(run_serve(images))
     print("serve: done", flush=True)
-    batch_seconds = run_batch(images, work) if not args.skip_batch else floor["total"]
-    summary = report(images, served, floor, batch_seconds)
+    one_core = run_floor(manifest, work, one_core=True)
+    print(f"one core: {one_core['total']:.1f} s", flush=True)
+    batch_seconds = run_batch(images, work) if not args.skip_batch else one_core["total"]
+    summary = report(images, served, floor, batch_seconds, one_core["total"])
     summary.update(seed=args.seed, count=args.count, images=len(images))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2, ensure_ascii=False))

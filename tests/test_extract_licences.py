@@ -289,3 +289,19 @@ def test_plate_number() -> None:
     assert driving.plate("粤B3K7N2") == "粤B3K7N2"
     assert driving.plate("粤b·3K7N2") == "粤B3K7N2"
     assert driving.plate("京NO2P6I") == "京N02P61"
+
+
+def test_a_spaced_label_read_as_two_boxes_is_rejoined() -> None:
+    from wxocr_async.local.extract.bizlicense import _rejoin
+
+    h = 30.0
+
+    def box(left: float, right: float, y: float) -> tuple[Any, Any, Any, Any]:
+        return ((left, y), (right, y), (right, y + h), (left, y + h))
+
+    lines = [Line("住", box(854, 974, 614)), Line("所江苏省苏州市姑苏区", box(958, 1505, 613))]
+    [joined] = _rejoin(lines)
+    assert joined.text == "住所江苏省苏州市姑苏区"
+    assert joined.left == 854 and joined.right == 1505
+    alone = [Line("住", box(854, 974, 614)), Line("所", box(980, 1010, 614))]
+    assert _rejoin(alone) == alone  # a lone second half is left to the page's own rule

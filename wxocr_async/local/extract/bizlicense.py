@@ -88,10 +88,14 @@ def _reg_texts(page: Page, hit: Hit | None) -> list[str]:
 
 
 #: a two-character label read with a stray mark between its characters ("住，所")
-_SPLIT_LABEL = re.compile(r"^(名|类|住)\s*[，,.、·:：;；']\s*(称|型|所)")
+_SPLIT_LABEL = re.compile(r"^(名|类|住)\s*[，,.、·:：;；'一\-_]\s*(称|型|所)")
 #: "：" inside a business scope is a misread "；" (RapidOCR confuses them) unless it ends
 #: a heading that introduces a list ("一般项目：", "批发、零售：")
 _SCOPE_COLON = re.compile(r"(?<!项目)(?<!零售)(?<!批发)(?<!经营)(?<!范围)[：:]")
+
+
+#: a spaced two-character label's first character, and the second it waits for
+_LABEL_HALVES = {"名": "称", "类": "型", "住": "所"}
 
 
 def _unsplit(line: Line) -> Line:
@@ -99,11 +103,37 @@ def _unsplit(line: Line) -> Line:
     return line if text == line.text else attrs.evolve(line, text=text)
 
 
+def _rejoin(lines: Sequence[Line]) -> list[Line]:
+    """A spaced label read as two boxes ("住" then "所江苏省...") made one box again."""
+    out = list(lines)
+    for first in [line for line in out if line.text.strip() in _LABEL_HALVES]:
+        second_char = _LABEL_HALVES[first.text.strip()]
+        nearby = [
+            line
+            for line in out
+            if line is not first
+            and line.text.startswith(second_char)
+            and len(line.text.strip()) > 1  # glued to the value (a lone half is handled)
+            and abs(line.center[1] - first.center[1]) < 0.5 * first.height
+            and first.center[0] < line.left < first.right + 3 * first.height
+        ]
+        if nearby and first in out:
+            second = min(nearby, key=lambda line: line.left)
+            joined = Line(
+                first.text.strip() + second.text,
+                (first.box[0], second.box[1], second.box[2], first.box[3]),
+                min(first.score, second.score),
+            )
+            out[out.index(first)] = joined
+            out.remove(second)
+    return out
+
+
 def _field(key: str, value: str) -> str | None:
     """A raw value in WeChat's form for ``key`` (None when nothing usable)."""
     value = clean(value).translate(HALF_WIDTH)
-    if key == "business_scope":
-        value = _SCOPE_COLON.sub("；", value)
+    if key == "business_scope":  # a label's stray glyph never starts a scope: dropped
+        value = _SCOPE_COLON.sub("；", re.sub(r"^[\W\d_]{1,2}(?=[\u4e00-\u9fff])", "", value))
     if key in ("registered_capital", "paid_in_capital"):
         return capital(value) if value else None
     if key in ("registered_date", "valid_period"):  # from the year on (a label's stray glyph)
@@ -114,7 +144,7 @@ def _field(key: str, value: str) -> str | None:
 
 def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
     """Fields of a 营业执照; NothingFound without at least two of its labels."""
-    page = Page([_unsplit(line) for line in lines], LABELS)
+    page = Page([_unsplit(line) for line in _rejoin(lines)], LABELS)
     if len(page.keys()) < 2:
         raise NothingFound("no business licence labels")
     columns = page.column_starts(RIGHT)
