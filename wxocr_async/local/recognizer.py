@@ -18,8 +18,9 @@ from .lines import Line, NothingFound
 #: is not an image it can decode
 NOT_FOUND = {"errcode": 101001, "errmsg": "certificate not found"}
 NOT_AN_IMAGE = {"errcode": 101002, "errmsg": "decode image failed"}
-#: the angle classifier is off: it flips short crops (a price "¥98" read as "86夫") and
-#: costs ~40 % more time, while the documents we read are upright within a few degrees
+#: the angle classifier is off: on 144 generated documents (tune seed 11) it read exactly
+#: the same fields (2011/2032 either way), costs ~50 % more time per image when the machine
+#: is idle (0.93 s -> 1.47 s for an ID card), and flips short crops ("¥98" read as "86夫")
 USE_ANGLE_CLASSIFIER = False
 #: the detector keeps text boxes scoring at least this (RapidOCR's default 0.5 drops whole
 #: rows of light print, such as a business licence's 名称 row; 0.3 keeps them at no cost)
