@@ -110,3 +110,15 @@ def test_the_command_line_reads_generated_documents(kind: str, tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     assert "recognising locally" in proc.stderr
     assert_matches(kind, truth, json.loads(proc.stdout))
+
+
+def test_a_plate_whose_province_the_detector_misses_is_read_again() -> None:
+    """The detector's box starts one character late on this plate ("B·F52673"): the
+    recogniser reads a crop reaching further left and finds the province."""
+    from wxocr_async.local import recognizer
+
+    image, truth = generate("platenum", 1_300_000, "clean")  # docgen seed 13, image 0
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    reply = recognizer.recognise("platenum", buffer.getvalue())
+    assert reply == {"errcode": 0, "errmsg": "ok", "number": truth["number"]}

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Any
+
+import attrs
 
 from ..images import sniff_image_type
 from .extract import extract
@@ -54,31 +57,66 @@ def model_available() -> bool:
     return True
 
 
-def recognise_lines(data: bytes) -> tuple[list[Line], tuple[int, int]] | None:
-    """The text lines RapidOCR finds in ``data`` and the image size; None if the data
-    cannot be decoded as an image."""
+def decode(data: bytes) -> Any:
+    """The image as an OpenCV array, or None if it cannot be decoded."""
     import cv2
     import numpy as np
 
     if sniff_image_type(data) is None:
         return None
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        return None
+    return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+
+
+def recognise_lines(data: bytes) -> tuple[list[Line], tuple[int, int]] | None:
+    """The text lines RapidOCR finds in ``data`` and the image size; None if the data
+    cannot be decoded as an image."""
+    image = decode(data)
+    return None if image is None else _lines(image)
+
+
+def _lines(image: Any) -> tuple[list[Line], tuple[int, int]]:
     load_model()
     found, _ = _engine(image, use_cls=USE_ANGLE_CLASSIFIER)
     height, width = image.shape[:2]
     return [Line.from_rapidocr(item) for item in found or ()], (width, height)
 
 
+#: a plate read without its province character ("B·F52673"): the detector's box began
+#: one character late on the plate's stretched type
+_PLATE_TAIL = re.compile(r"[A-Z][·•.]?[A-Z0-9]{5,6}")
+
+
+def reread_plates(image: Any, lines: list[Line]) -> list[Line]:
+    """Lines that read as a plate without its province, read again from a crop reaching
+    one character further left (the recogniser alone, no detection)."""
+    out = []
+    for line in lines:
+        if _PLATE_TAIL.fullmatch(line.text.replace(" ", "")):
+            h = line.height
+            top, bottom = max(0, int(line.top - 0.1 * h)), int(line.bottom + 0.1 * h)
+            crop = image[top:bottom, max(0, int(line.left - 1.3 * h)) : int(line.right) + 1]
+            if crop.size:
+                found, _ = _engine(crop, use_det=False, use_cls=False, use_rec=True)
+                text = str(found[0][0]) if found else ""
+                if text.endswith(line.text[-4:]) and len(text) > len(line.text):
+                    line = attrs.evolve(line, text=text)
+        out.append(line)
+    return out
+
+
 def recognise(endpoint: str, data: bytes) -> dict[str, Any]:
     """WeChat's reply for ``data`` sent to ``endpoint`` (e.g. ``"idcard"``)."""
-    recognised = recognise_lines(data)
-    if recognised is None:
+    image = decode(data)
+    if image is None:
         return dict(NOT_AN_IMAGE)
-    lines, size = recognised
+    lines, size = _lines(image)
     try:
-        fields = extract(endpoint, lines, size)
+        try:
+            fields = extract(endpoint, lines, size)
+        except NothingFound:
+            if endpoint != "platenum":
+                raise
+            fields = extract(endpoint, reread_plates(image, lines), size)
     except NothingFound:
         return dict(NOT_FOUND)
     except Exception as exc:  # a bug in an extractor: WeChat's "system error", not a crash
