@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from .engine import BUSY, EngineBusy, LocalEngine
+
+#: seconds one image may take before the server gives up on it and answers -1 (a large
+#: printed page takes ~3 s; a stuck worker must not hold a request forever)
+RECOGNITION_TIMEOUT = 120.0
 
 
 class LocalBackend:
@@ -17,6 +22,7 @@ class LocalBackend:
 
     async def reply(self, endpoint: str, image: bytes) -> Mapping[str, Any]:
         try:
-            return await self.engine.recognise(endpoint, image, wait=False)
-        except EngineBusy:
+            async with asyncio.timeout(RECOGNITION_TIMEOUT):
+                return await self.engine.recognise(endpoint, image, wait=False)
+        except (EngineBusy, TimeoutError):
             return dict(BUSY)
