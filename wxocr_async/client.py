@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, 
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, TypeVar, overload
 
-from .batch import Outcome, as_source, is_image_url, resolve_endpoint, run_batch
+from .batch import Outcome, as_source, image_or_url, resolve_endpoint, run_batch
 from .cloud import OpenApi
 from .credentials import AppCredentialSource
 from .endpoints import (
@@ -57,6 +57,8 @@ from .protocol import (
     OcrRequest,
     build_ocr_request,
     check_one_source,
+    check_reply,
+    check_request,
     compose_url,
     decode_reply,
     structure_result,
@@ -413,8 +415,7 @@ class OcrClient:
         source = as_source(items)
 
         async def call(item: object) -> Any:
-            url = item if is_image_url(item) else None
-            image: Any = None if url is not None else item
+            image, url = image_or_url(item)
             payload, engine = await self._request(found, image, url, mode, timeout)  # type: ignore[arg-type]
             return _from_engine(structure_result(found, payload), engine)
 
@@ -465,7 +466,7 @@ class OcrClient:
                 return build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
 
             if self.engine == "local":
-                build()  # the same checks of the arguments as for WeChat
+                check_request(prepared, img_url, mode)  # the checks a WeChat call gets
                 return await self._local(endpoint, prepared, img_url, seconds), "local"
             try:
                 return await self._send_ocr(endpoint, build, seconds), "wechat"
@@ -498,8 +499,7 @@ class OcrClient:
             raise RequestTimeout(
                 f"the local engine gave no reply within {timeout} s", endpoint=endpoint.path
             ) from None
-        body = json.dumps(reply).encode()
-        return decode_reply(200, "application/json", body, endpoint.path)
+        return check_reply(reply, endpoint.path)
 
     async def _download(self, img_url: str | None) -> bytes:
         """The image at ``img_url``, fetched as WeChat would (2 MB at most)."""

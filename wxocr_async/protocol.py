@@ -53,19 +53,26 @@ def build_ocr_request(
     mode: str | None = None,
 ) -> OcrRequest:
     """Build the request for one OCR call; exactly one of ``image``/``img_url``."""
-    check_one_source(image, img_url)
+    check_request(image, img_url, mode)
     params: list[str] = []
     if mode is not None:
-        if mode not in IMAGE_MODES:
-            raise InvalidInput(f"mode must be 'photo' or 'scan', not {mode!r}")
         params.append(f"type={mode}")
     if img_url is not None:
-        check_img_url(img_url)
         params.append("img_url=" + quote(img_url, safe=""))
         return OcrRequest(endpoint.path, "&".join(params), (), None)
     assert image is not None
     body, content_type = multipart_body("img", image)
     return OcrRequest(endpoint.path, "&".join(params), body, content_type)
+
+
+def check_request(image: object, img_url: object, mode: object) -> None:
+    """Refuse what no OCR call may carry: both or neither source, an ``img_url`` WeChat
+    could never fetch, an unknown ``mode``."""
+    check_one_source(image, img_url)
+    if mode is not None and mode not in IMAGE_MODES:
+        raise InvalidInput(f"mode must be 'photo' or 'scan', not {mode!r}")
+    if img_url is not None:
+        check_img_url(img_url)
 
 
 def check_one_source(image: object, img_url: object) -> None:
@@ -139,6 +146,11 @@ def decode_reply(status: int, content_type: str, body: bytes, where: str) -> dic
         ) from None
     if not isinstance(payload, dict):
         raise BadResponse(f"reply is JSON but not an object (HTTP {status})", endpoint=where)
+    return check_reply(payload, where)
+
+
+def check_reply(payload: dict[str, Any], where: str) -> dict[str, Any]:
+    """``payload`` if its ``errcode`` says success; the matching WxOcrError otherwise."""
     errcode = _errcode(payload.get("errcode", 0))
     if errcode is None:
         raise BadResponse("reply has an errcode that is not an integer", endpoint=where)
