@@ -397,7 +397,7 @@ class WeChatEmulator:
             err = self._token_error(request.query)
             if err is not None:
                 return _json(err)
-            image, err = await self._read_image(request)
+            image, digest, err = await self._read_image(request)
             if err is not None:
                 return _json(err)
             assert image is not None
@@ -414,7 +414,7 @@ class WeChatEmulator:
                 return _json(recognised)
             reply = self.replies[name]
             if len(image) in self._recognised_sizes:  # hash only what could match
-                digest = hashlib.sha256(image).hexdigest()
+                digest = digest or hashlib.sha256(image).hexdigest()  # an upload's: once
                 own = self._by_image.get((name, digest))
                 reply = own if own is not None else self._by_image.get((ANY_OCR, digest), reply)
             stats.ocr_results[name] += 1
@@ -422,7 +422,10 @@ class WeChatEmulator:
         finally:
             stats.in_flight -= 1
 
-    async def _read_image(self, request: web.Request) -> tuple[bytes | None, Reply | None]:
+    async def _read_image(
+        self, request: web.Request
+    ) -> tuple[bytes | None, str | None, Reply | None]:
+        """The image (uploaded or fetched), an upload's SHA-256, or the error reply."""
         name = request.match_info["name"]
         query = {
             k: "<token>" if k in ("access_token", "cloudbase_access_token") else v
@@ -445,10 +448,11 @@ class WeChatEmulator:
             )
         self.stats.seen.append(seen)
         if img_url is not None:
-            return await self._fetch_image(img_url)
+            fetched, err = await self._fetch_image(img_url)
+            return fetched, None, err
         if part is None:
-            return None, _error(41005)
-        return part[3], None
+            return None, None, _error(41005)
+        return part[3], seen.part_sha256, None
 
     async def _fetch_image(self, url: str) -> tuple[bytes | None, Reply | None]:
         if not url.startswith(("http://", "https://")):
