@@ -12,7 +12,6 @@ from typing import Any
 
 import attrs
 
-from ..batch import resolve_endpoint
 from ..client import OcrClient
 from ..errors import ERRCODE_LOCAL_QUOTA, QuotaExceeded, WxOcrError
 from ..naming import Naming
@@ -20,6 +19,7 @@ from .errors import CommandError, describe, quota_reset_text
 from .inputs import Input, Shard
 from .progress import Progress, Tally, describe_tally
 from .results import ResultsFile, finished_inputs, outcome_line
+from .signals import on_termination
 
 #: seconds the first Ctrl-C (or SIGTERM) lets the calls in flight finish and be recorded
 DRAIN_TIMEOUT = 30.0
@@ -63,18 +63,6 @@ class Interrupt:
         else:
             self._main.cancel()
 
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        signals = (signal.SIGINT, signal.SIGTERM)
-        for signum in signals:
-            loop.add_signal_handler(signum, self, signum)
-        try:
-            yield
-        finally:
-            for signum in signals:
-                loop.remove_signal_handler(signum)
-
 
 def plan(job: BatchJob) -> tuple[set[str], int]:
     """The inputs already ``ok`` (with ``--resume``), and how many are left to do."""
@@ -100,7 +88,6 @@ def _selected(job: BatchJob, done: set[str]) -> Iterator[Input]:
 
 async def run(job: BatchJob, ocr: OcrClient, progress: Progress) -> int:
     """Run the job; the exit status: 0 all ok, 1 some not ok, 130 interrupted."""
-    resolve_endpoint(job.endpoint)
     done, total = await asyncio.to_thread(plan, job)
     if done:
         print(f"wxocr: --resume: {len(done)} inputs already ok, skipped", file=sys.stderr)
@@ -126,7 +113,7 @@ async def run(job: BatchJob, ocr: OcrClient, progress: Progress) -> int:
 
     ticker = asyncio.ensure_future(tick())
     try:
-        with interrupt.installed():
+        with on_termination(interrupt):
             batch = ocr.batch(job.endpoint, feed(), concurrency=job.concurrency, mode=job.mode)
             async with contextlib.aclosing(batch) as outcomes:
                 async for outcome in outcomes:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 from collections.abc import Sequence
 
 from ..client import OcrClient
 from ..emulator import WeChatEmulator, sample_image
 from .errors import CommandError
+from .signals import on_termination
 
 #: shipped sample image -> the client method that reads it
 SAMPLE_METHODS = {
@@ -29,14 +29,8 @@ SAMPLE_METHODS = {
 async def until_terminated() -> None:
     """Wait for SIGTERM (or SIGINT): a server's clean end, its workers stopped."""
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
+    with on_termination(lambda _: stop.set()):
         await stop.wait()
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
 
 
 async def demo(samples: Sequence[str]) -> None:
