@@ -70,6 +70,13 @@ def is_image_url(item: object) -> bool:
     return isinstance(item, str) and item.startswith(("http://", "https://"))
 
 
+def image_or_url(item: object) -> tuple[object | None, str | None]:
+    """``(image, img_url)`` for one item: a ``http(s)://`` string is a URL, else an image."""
+    if isinstance(item, str) and is_image_url(item):
+        return None, item
+    return item, None
+
+
 def never_sent(error: WxOcrError) -> bool:
     """A refusal made here, before anything went out: the item was not attempted."""
     return isinstance(error, QuotaExceeded) and error.errcode == ERRCODE_LOCAL_QUOTA

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..batch import is_image_url
+from ..batch import image_or_url
 from ..client import OcrClient
 from ..endpoints import Endpoint
 from ..errors import WxOcrError
@@ -25,11 +25,9 @@ async def recognise_one(
     mode: Any = None,
 ) -> int:
     """Recognise ``source`` (a path or an ``http(s)://`` URL) and print the reply."""
+    image, img_url = image_or_url(source)
     try:
-        if is_image_url(source):
-            payload = await ocr.request_ocr(endpoint, img_url=source, mode=mode)
-        else:
-            payload = await ocr.request_ocr(endpoint, image=source, mode=mode)
+        payload = await ocr.request_ocr(endpoint, image=image, img_url=img_url, mode=mode)  # type: ignore[arg-type]
     except WxOcrError as exc:
         raise CommandError(describe(exc, ocr.base_url)) from None
     result = structure_result(endpoint, payload)

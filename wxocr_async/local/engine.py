@@ -65,7 +65,6 @@ class LocalEngine:
         self._executor: concurrent.futures.Executor | None = None
         self._slots: asyncio.Semaphore | None = None
         self._slots_loop: asyncio.AbstractEventLoop | None = None
-        self._pending = 0
 
     def __repr__(self) -> str:
         return f"LocalEngine(workers={self.workers}, queue={self.queue})"
