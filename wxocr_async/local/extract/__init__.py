@@ -12,18 +12,11 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
+from ...endpoints import BY_NAME
 from ..lines import Line
 
-ENDPOINT_NAMES = (
-    "idcard",
-    "bankcard",
-    "driving",
-    "drivinglicense",
-    "bizlicense",
-    "comm",
-    "platenum",
-    "menu",
-)
+#: the wire names of the eight endpoints, one extractor module each
+ENDPOINT_NAMES = tuple(BY_NAME)
 
 
 def extract(endpoint: str, lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
