@@ -49,6 +49,7 @@ from .models import (
     TextItem,
     VehicleLicenseResult,
 )
+from .observe import Attempt
 from .redis_store import RedisStore
 from .retry import NO_RETRY, RetryPolicy
 from .store import ForceRefreshPolicy, MemoryStore, TokenStore
@@ -63,6 +64,7 @@ __all__ = [
     "NOT_GIVEN",
     "NO_RETRY",
     "AppCredentialSource",
+    "Attempt",
     "BadAppCredentials",
     "BadResponse",
     "BankCardResult",

@@ -13,6 +13,8 @@ from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, 
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, TypeVar, overload
 
+import attrs
+
 from .batch import Outcome, as_source, image_or_url, resolve_endpoint, run_batch
 from .cloud import OpenApi
 from .credentials import AppCredentialSource
@@ -52,6 +54,7 @@ from .models import (
     VehicleLicenseResult,
     WireModel,
 )
+from .observe import Attempt, AttemptHook, report
 from .protocol import (
     ImageMode,
     OcrRequest,
@@ -85,7 +88,7 @@ if TYPE_CHECKING:
 #: where recognition happens
 EngineName: TypeAlias = Literal["wechat", "local"]
 
-log = logging.getLogger("wxocr_async")
+log = logging.getLogger("wxocr_async.client")
 
 R = TypeVar("R", bound=WireModel)
 T = TypeVar("T")
@@ -136,7 +139,8 @@ class OcrClient:
     None: unbounded); ``rate_limit``, ``daily_quota``, ``quota_scope``: see
     :mod:`wxocr_async.limits`; ``retry``: a :class:`~wxocr_async.retry.RetryPolicy`.
     ``timeout``: seconds for each HTTP request (None: no limit); each method takes
-    ``timeout=`` too.
+    ``timeout=`` too. ``on_attempt``: called with an :class:`~wxocr_async.observe.Attempt`
+    after every request sent to WeChat (for metrics).
     """
 
     def __init__(
@@ -164,6 +168,7 @@ class OcrClient:
         fallback: Literal["local"] | None = None,
         local_engine: LocalEngine | None = None,
         local_workers: int = 0,
+        on_attempt: AttemptHook | None = None,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidInput(f"base_url must be an http(s) URL, not {base_url!r}")
@@ -217,6 +222,10 @@ class OcrClient:
         if type(local_workers) is not int or local_workers < 0:
             raise InvalidInput(f"local_workers must be an integer >= 0, not {local_workers!r}")
         self._local_workers = local_workers
+        if on_attempt is not None and not callable(on_attempt):
+            raise InvalidInput(f"on_attempt must be a callable, not {on_attempt!r}")
+        #: called with an :class:`~wxocr_async.observe.Attempt` after each request
+        self.on_attempt = on_attempt
         if (engine == "local" or fallback == "local") and local_engine is None:
             from .local.recognizer import model_available
 
@@ -563,16 +572,20 @@ class OcrClient:
         while True:
             token: str | None = None
             error: WxOcrError
+            trace = _Trace(loop.time())
             try:
                 end = None if timeout is None else loop.time() + timeout
                 async with asyncio.timeout_at(end) as deadline:
                     token = await tokens.get(self._token_http)
                     self._redactor.add(token)
-                    return await self._exchange(endpoint, request, token, deadline)
+                    payload = await self._exchange(endpoint, request, token, deadline, trace)
+                self._observe(endpoint, attempt, trace, None, will_retry=False)
+                return payload
             except TimeoutError:  # the attempt's deadline (the transport raises ours)
                 error = RequestTimeout(f"no reply within {timeout} s", endpoint=request.path)
             except WxOcrError as exc:
                 error = exc
+            self._redactor.scrub(error)  # before any hook or log line sees it
             if (
                 isinstance(error, InvalidCredential)
                 and not token_retried
@@ -580,16 +593,44 @@ class OcrClient:
                 and await self._bounded(tokens.reject(token), timeout, request.path)
             ):
                 token_retried = True  # a token retry does not spend the retry budget
+                self._observe(endpoint, attempt, trace, error, will_retry=True)
                 log.info(
-                    "%s rejected the token (errcode %d); refreshing and retrying once",
+                    "%s rejected the token (errcode %d); refreshing it and retrying once",
                     request.path,
                     error.errcode,
                 )
                 continue
-            if not await self._wait_to_retry(error, attempt, started, request.path):
+            delay = self._retry_delay(error, attempt, started)
+            self._observe(endpoint, attempt, trace, error, will_retry=delay is not None)
+            if delay is None:
                 raise error  # outside the except blocks: no implicit __context__
+            await self._pause_to_retry(error, attempt, delay, request.path)
             attempt += 1
             request = build()  # a fresh body (and multipart boundary) for the new attempt
+
+    def _observe(
+        self,
+        endpoint: Endpoint[Any],
+        attempt: int,
+        trace: _Trace,
+        error: WxOcrError | None,
+        *,
+        will_retry: bool,
+    ) -> None:
+        report(
+            Attempt(
+                endpoint=endpoint.name,
+                path=endpoint.path,
+                attempt=attempt,
+                status=trace.status,
+                errcode=0 if error is None else error.errcode,
+                elapsed=asyncio.get_running_loop().time() - trace.started,
+                bytes_sent=trace.bytes_sent,
+                error=error,
+                will_retry=will_retry,
+            ),
+            self.on_attempt,
+        )
 
     async def _exchange(
         self,
@@ -597,6 +638,7 @@ class OcrClient:
         request: OcrRequest,
         token: str | None,
         deadline: asyncio.Timeout,
+        trace: _Trace,
     ) -> dict[str, Any]:
         """One request under the attempt's ``deadline``, which is held while the call is
         queued for a slot and a rate turn. A reservation whose request never went out (or
@@ -628,8 +670,10 @@ class OcrClient:
             except BaseException:
                 if not progress.sent:
                     limits.give_back(reservation)  # never reached WeChat: not billed
+                else:
+                    trace.bytes_sent = request.size
                 raise
-        log.debug("POST %s -> HTTP %d, %d bytes", request.path, resp.status, len(resp.body))
+        trace.status, trace.bytes_sent = resp.status, request.size
         try:
             return decode_reply(resp.status, resp.content_type, resp.body, request.path)
         except InvalidCredential:
@@ -642,7 +686,7 @@ class OcrClient:
         deadline.reschedule(None)
         with contextlib.suppress(WxOcrError, TimeoutError):
             async with asyncio.timeout_at(end):
-                await limits.mark_exhausted(endpoint.name)
+                await limits.mark_exhausted(endpoint.name, endpoint.path)
         raise spent
 
     async def _bounded(self, work: Awaitable[T], timeout: float | None, where: str) -> T:
@@ -653,26 +697,28 @@ class OcrClient:
             pass
         raise RequestTimeout(f"no reply within {timeout} s", endpoint=where)
 
-    async def _wait_to_retry(
-        self, error: WxOcrError, attempt: int, started: float, where: str
-    ) -> bool:
-        """Whether attempt ``attempt`` (failed with ``error``) gets another; if so, after
-        the policy's wait."""
+    def _retry_delay(self, error: WxOcrError, attempt: int, started: float) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or None if ``attempt`` (failed
+        with ``error``) was the last."""
         retry = self.retry
         delay = retry.delay(error, attempt)
         elapsed = asyncio.get_running_loop().time() - started
-        if not (retry.should_retry(error, attempt) and retry.within_deadline(elapsed, delay)):
-            return False
+        if retry.should_retry(error, attempt) and retry.within_deadline(elapsed, delay):
+            return delay
+        return None
+
+    async def _pause_to_retry(
+        self, error: WxOcrError, attempt: int, delay: float, where: str
+    ) -> None:
         log.info(
             "%s failed with errcode %d; attempt %d of %d in %.2f s",
             where,
             error.errcode,
             attempt + 1,
-            retry.attempts,
+            self.retry.attempts,
             delay,
         )
-        await retry.sleep(delay)
-        return True
+        await self.retry.sleep(delay)
 
     async def quota_remaining(self, endpoint: str) -> int | None:
         """Calls left today for ``endpoint`` (``"idcard"``, ``"vehicle_license"`` or
@@ -709,14 +755,25 @@ class OcrClient:
                 return decode_reply(resp.status, resp.content_type, resp.body, path)
             except WxOcrError as exc:
                 error = exc
-            if not await self._wait_to_retry(error, attempt, started, path):
+            delay = self._retry_delay(error, attempt, started)
+            if delay is None:
                 raise error
+            await self._pause_to_retry(error, attempt, delay, path)
             attempt += 1
 
     def _resolve(self, timeout: Timeout) -> float | None:
         if timeout is NOT_GIVEN:
             return self.timeout
         return _check_timeout(timeout)
+
+
+@attrs.define
+class _Trace:
+    """What one attempt got as far as: filled in by :meth:`OcrClient._exchange`."""
+
+    started: float
+    status: int | None = None
+    bytes_sent: int = 0
 
 
 def _from_engine(result: R, engine: EngineName) -> R:

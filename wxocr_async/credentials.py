@@ -173,7 +173,12 @@ class AppCredentialSource:
             query = f"grant_type=client_credential&appid={self.appid}&secret={self._secret}"
             reply = await http("GET", self._path, query=query, json_body=None)
         token = parse_token_reply(reply, started, self._margin, self._path)
-        log.debug("fetched a token from %s, valid %.0f s", self._path, token.expires_at - started)
+        log.info(
+            "fetched a new access token for %s from %s, valid %.0f s",
+            self.appid,
+            self._path,
+            token.expires_at - started,
+        )
         return token
 
     async def reject(self, value: str) -> bool:

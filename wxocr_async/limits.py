@@ -101,6 +101,14 @@ class Limits:
         self.quota_scope: QuotaScope = quota_scope
         self._exhausted: set[tuple[str, int]] = set()  # local copy of the store's marks
         self._returning: set[asyncio.Task[None]] = set()
+        self._warned: set[tuple[str, int]] = set()  # (quota key, day) already logged
+
+    def _warn_once(self, key: str, day: int, message: str, *args: object) -> None:
+        """Log ``message`` at WARNING the first time ``key`` runs out on ``day``."""
+        if (key, day) not in self._warned:
+            self._warned = {seen for seen in self._warned if seen[1] == day}  # bounded
+            self._warned.add((key, day))
+            log.warning(message, *args)
 
     def _quota_key(self, endpoint: str) -> str:
         return f"quota:{self._app}:{endpoint if self.quota_scope == 'endpoint' else '*'}"
@@ -126,6 +134,15 @@ class Limits:
         key = self._quota_key(endpoint)
         if not await self._store.take_quota(key, day, self.daily_quota):
             scope = "for this endpoint" if self.quota_scope == "endpoint" else "in total"
+            self._warn_once(
+                key,
+                day,
+                "%s: daily_quota of %d calls %s is used up; refusing calls until midnight "
+                "China time",
+                path,
+                self.daily_quota,
+                scope,
+            )
             raise QuotaExceeded(
                 ERRCODE_LOCAL_QUOTA,
                 f"daily_quota of {self.daily_quota} calls {scope} is used up; it resets at "
@@ -156,9 +173,16 @@ class Limits:
         if pending:
             await asyncio.wait(pending, timeout=timeout)
 
-    async def mark_exhausted(self, endpoint: str) -> None:
+    async def mark_exhausted(self, endpoint: str, path: str) -> None:
         """WeChat said ``endpoint``'s quota is spent: stop calling it until midnight."""
         key, day = self._spent_key(endpoint), china_day(self._clock())
+        self._warn_once(
+            key,
+            day,
+            "%s: WeChat says the daily quota is spent; not calling it again until "
+            "midnight China time",
+            path,
+        )
         self._exhausted.add((key, day))
         await self._store.mark_exhausted(key, day)
 

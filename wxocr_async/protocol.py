@@ -44,6 +44,11 @@ class OcrRequest:
     body: Body = attrs.field(repr=lambda b: f"<{sum(map(len, b))} bytes>")
     content_type: str | None
 
+    @property
+    def size(self) -> int:
+        """Bytes in the body."""
+        return sum(map(len, self.body))
+
 
 def build_ocr_request(
     endpoint: Endpoint[Any],

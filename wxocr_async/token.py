@@ -7,7 +7,6 @@ client gives them, so this module never touches aiohttp.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 from collections.abc import Awaitable, Callable
@@ -17,8 +16,6 @@ from typing import Any, Literal, Protocol
 import attrs
 
 from .errors import BadResponse, InvalidInput, TokenUnavailable, WxOcrError
-
-log = logging.getLogger("wxocr_async.token")
 
 Clock = Callable[[], float]
 TokenEndpoint = Literal["stable_token", "token"]

@@ -12,7 +12,6 @@ import asyncio
 import copy
 import hashlib
 import json
-import logging
 import math
 import secrets
 import time
@@ -29,8 +28,6 @@ from ..images import MAX_IMAGE_BYTES, sniff_image_type
 from .faults import Fault
 from .pictures import sample_image
 from .replies import DEFAULT_REPLIES, ERRMSGS, SAMPLE_ENDPOINTS, SAMPLE_REPLIES, Reply
-
-log = logging.getLogger("wxocr_async.emulator")
 
 DEFAULT_APPID = "wx0123456789emulat"
 DEFAULT_SECRET = "emulator-appsecret-0123456789abcd"
