@@ -1,5 +1,7 @@
 """wxocr_async: an asyncio client for WeChat's OCR server API (cv/ocr/*)."""
 
+import logging
+
 from .batch import Outcome
 from .client import DEFAULT_BASE_URL, NOT_GIVEN, OcrClient
 from .credentials import AppCredentialSource
@@ -56,6 +58,9 @@ from .store import ForceRefreshPolicy, MemoryStore, TokenStore
 from .token import CloudbaseTokenSource, NoTokenSource, StaticTokenSource, TokenSource
 
 __version__ = "0.1.0"
+
+# a library's loggers stay quiet until the application configures logging
+logging.getLogger("wxocr_async").addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_BASE_URL",
