@@ -134,8 +134,7 @@ def test_python_block_runs_as_written(block: Block, scratch: Path) -> None:
     assert run.returncode == 0, f"README.rst line {block.line}:\n{run.stdout}\n{run.stderr}"
     if block.expected is not None:
         assert matches(block.expected, run.stdout), (
-            f"README.rst line {block.line} printed:\n{run.stdout}\nREADME shows:\n"
-            f"{block.expected}"
+            f"README.rst line {block.line} printed:\n{run.stdout}\nREADME shows:\n{block.expected}"
         )
 
 
@@ -183,9 +182,7 @@ def session(code: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("block", CONSOLE, ids=[f"line{b.line}" for b in CONSOLE])
-def test_console_block_prints_what_it_shows(
-    block: Block, scratch: Path, emulator_url: str
-) -> None:
+def test_console_block_prints_what_it_shows(block: Block, scratch: Path, emulator_url: str) -> None:
     env = block_env()
     env.update(
         WXOCR_APPID=DEFAULT_APPID,
