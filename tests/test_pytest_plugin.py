@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import textwrap
 import threading
 import urllib.error
 import urllib.request
@@ -29,6 +30,7 @@ import attrs
 import pytest
 
 import wxocr_async as wx
+import wxocr_async.pytest_plugin
 from wxocr_async.emulator import Fault, WeChatEmulator, card_png, run_in_thread, sample_image
 from wxocr_async.transport import AiohttpTransport
 
@@ -397,3 +399,14 @@ def test_a_wrong_field_fails_the_user_run(installed: Installed, tmp_path: Path) 
     outcome = _run_user_tests(installed, project, STRICT, "test_user.py")
     assert (outcome.returncode, outcome.passed, outcome.failed) == (1, USER_TEST_COUNT - 1, 1)
     assert "李四" in outcome.failures, outcome.output
+
+
+def test_the_documented_example_passes(installed: Installed, tmp_path: Path) -> None:
+    """The module docstring's example, as a user's test file, as written."""
+    doc = wxocr_async.pytest_plugin.__doc__
+    assert doc is not None
+    example = textwrap.dedent(doc.split("::\n", 1)[1].split("\nPass ", 1)[0])
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_example.py").write_text(example, encoding="utf-8")
+    outcome = _run_user_tests(installed, tmp_path, STRICT, "test_example.py")
+    assert (outcome.returncode, outcome.passed, outcome.failed) == (0, 3, 0), outcome.output

@@ -19,7 +19,9 @@ The marker ``@pytest.mark.wxocr_emulator(**kwargs)`` passes keyword arguments to
 emulator, e.g. ``daily_quota=1``, ``latency=0.2`` or ``token_lifetime=60``.
 
 Example, with pytest-asyncio (in auto mode drop the ``asyncio`` marks; with anyio mark
-the tests ``@pytest.mark.anyio`` instead)::
+the tests ``@pytest.mark.anyio`` instead, on its asyncio backend: aiohttp needs it)::
+
+    import urllib.request
 
     import pytest
     import wxocr_async as wx
@@ -37,14 +39,15 @@ the tests ``@pytest.mark.anyio`` instead)::
             await wxocr_client.idcard(sample_image("idcard_front.png"))
         assert wxocr_emulator.stats.ocr_calls["idcard"] == 1
 
-    @pytest.mark.wxocr_emulator(daily_quota=0)
-    def test_sync_code(wxocr_emulator):
-        ...  # e.g. your service's sync HTTP client, pointed at wxocr_emulator.base_url
+    @pytest.mark.wxocr_emulator(daily_quota=1)
+    def test_without_a_loop(wxocr_emulator):  # any sync HTTP client reaches it
+        with urllib.request.urlopen(wxocr_emulator.sample_url("menu.png")) as resp:
+            assert resp.status == 200
 
 Pass ``wxocr_client`` to your code (a FastAPI dependency override, an aiohttp app key)
 as you would your production client; it makes its HTTP session in the loop that first
 uses it. With ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` set, load it with ``-p wxocr_async``
-(pytest 8.4 and later).
+(pytest 8.4 and later), and pytest-asyncio with ``-p pytest_asyncio.plugin``.
 """
 
 from __future__ import annotations
