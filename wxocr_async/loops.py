@@ -33,6 +33,11 @@ class PerLoop(Generic[T]):
         """The resource of the loop that used it last, if any (not made here)."""
         return self._value
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop :attr:`current` belongs to (None once that loop has shut it down)."""
+        return self._loop
+
     async def get(self) -> T:
         """The resource for the running loop (made now if this loop has none)."""
         loop = asyncio.get_running_loop()

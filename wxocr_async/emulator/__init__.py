@@ -11,6 +11,7 @@ from .server import (
     SeenRequest,
     WeChatEmulator,
 )
+from .thread import run_in_thread
 
 __all__ = [
     "DEFAULT_APPID",
@@ -26,5 +27,6 @@ __all__ = [
     "card_png",
     "encode_png",
     "noise_png",
+    "run_in_thread",
     "sample_image",
 ]

@@ -158,6 +158,8 @@ class WeChatEmulator:
         self._quota_used: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
         self._fetcher: aiohttp.ClientSession | None = None
+        #: served by emulator.thread.run_in_thread: no asyncio events from the caller's loop
+        self._served_from_thread = False
         self.base_url = ""
         self.app = self._make_app()
 
@@ -188,6 +190,13 @@ class WeChatEmulator:
         (``"idcard"``), ``"*"`` for any OCR endpoint, ``"token"`` or ``"stable_token"``."""
         if key not in OCR_NAMES and key not in TOKEN_KEYS and key != ANY_OCR:
             raise KeyError(f"unknown fault key {key!r}")
+        if self._served_from_thread and any(
+            f.hold is not None or f.arrived is not None for f in faults
+        ):
+            raise ValueError(
+                "Fault.held cannot reach an emulator served from another thread (its asyncio "
+                "events belong to one loop): use `async with WeChatEmulator()` in the test"
+            )
         self._faults.setdefault(key, deque()).extend(faults)
 
     def pending_faults(self, key: str) -> int:
