@@ -6,19 +6,16 @@ One mapping for every framework (the FastAPI and aiohttp examples share it)::
         err = http_error(exc)
         return JSONResponse(err.body, status_code=err.status, headers=err.headers)
 
-===========================================================  ===============================
-error                                                        answer
-===========================================================  ===============================
-``QuotaExceeded`` (WeChat's or the client's daily quota)     429, ``Retry-After``: seconds
-                                                             to the next midnight China time
-``InvalidInput`` (``ImageTooLarge`` too), ``InvalidImageUrl``,  422: the caller's image or
-``CertificateNotFound``, ``InvalidImageData``                arguments
-``SystemBusy``, ``RateLimited``, ``ConnectionFailed``,        503: WeChat, the network or
-``RequestTimeout``, ``HTTPStatusError`` 5xx/429,             this service is down for now
-``StoreUnavailable``, ``TokenUnavailable``, ``ClientClosed``
-anything else (``Unauthorized``, ``BadAppCredentials``,      502: WeChat's answer cannot be
-``BadResponse``, ...)                                        used as it stands
-===========================================================  ===============================
+- 429 ``QuotaExceeded`` (WeChat's daily quota or the client's own), with ``Retry-After``:
+  the whole seconds to the next midnight China time, when the quotas reset;
+- 422 the caller's image or arguments: ``InvalidInput`` (``ImageTooLarge`` too),
+  ``InvalidImageUrl``, ``CertificateNotFound``, ``InvalidImageData``;
+- 503 WeChat, the network, the token store or this service is down for now:
+  ``SystemBusy``, ``RateLimited``, ``ConnectionFailed``, ``RequestTimeout``,
+  ``HTTPStatusError`` 5xx or 429, ``StoreUnavailable``, ``TokenUnavailable``,
+  ``ClientClosed`` (the service is shutting down);
+- 502 anything else, WeChat's answer cannot be used as it stands: ``Unauthorized``,
+  ``BadAppCredentials``, ``BadResponse``, ...
 
 A ``CloudCallError`` is answered by the typed error behind it (its ``__cause__``), if any.
 The body is ``{"errcode": ..., "errmsg": ...}`` from the error alone (the client has
