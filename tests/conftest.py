@@ -84,26 +84,37 @@ def redis_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed (.ci/run installs Debian's redis-server)")
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with serving_process(
+        [exe, "--port", "{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        "redis-server",
+    ) as port:
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextlib.contextmanager
+def serving_process(command: Sequence[str], name: str, start_timeout: float = 60) -> Iterator[int]:
+    """``command`` (``{port}`` replaced by a free port) run until the port accepts
+    connections; yields the port; terminated on the way out."""
     port = _free_port()
     proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [part.replace("{port}", str(port)) for part in command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + start_timeout
         while True:  # readiness: the port accepts connections
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start") from None
+                    raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield port
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=30)
 
 
 @pytest.fixture

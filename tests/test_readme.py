@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +25,8 @@ import pytest
 
 from wxocr_async.emulator.server import DEFAULT_APPID, DEFAULT_SECRET
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT, serving_process
+
 README = ROOT / "README.rst"
 BIN = Path(sys.executable).parent
 #: the one setting a user's pytest configuration would hold (pytest-asyncio warns without it)
@@ -138,36 +137,12 @@ def test_python_block_runs_as_written(block: Block, scratch: Path) -> None:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def emulator_url() -> Iterator[str]:
     """``wxocr emulator`` in a process of its own, as a reader would run it."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wxocr_async", "emulator", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # readiness: the port accepts connections
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("wxocr emulator did not start") from None
-                time.sleep(0.05)
+    command = [sys.executable, "-m", "wxocr_async", "emulator", "--port", "{port}"]
+    with serving_process(command, "wxocr emulator") as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def session(code: str) -> list[tuple[str, str]]:
