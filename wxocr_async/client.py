@@ -55,6 +55,7 @@ from .models import (
     WireModel,
 )
 from .observe import Attempt, AttemptHook, report
+from .observe import log as observe_log
 from .protocol import (
     ImageMode,
     OcrRequest,
@@ -617,6 +618,8 @@ class OcrClient:
         *,
         will_retry: bool,
     ) -> None:
+        if self.on_attempt is None and not observe_log.isEnabledFor(logging.DEBUG):
+            return  # nobody is watching: no record to build on the hot path
         report(
             Attempt(
                 endpoint=endpoint.name,
@@ -670,10 +673,11 @@ class OcrClient:
             except BaseException:
                 if not progress.sent:
                     limits.give_back(reservation)  # never reached WeChat: not billed
-                else:
-                    trace.bytes_sent = request.size
                 raise
-        trace.status, trace.bytes_sent = resp.status, request.size
+            finally:
+                if progress.sent:
+                    trace.bytes_sent = request.size
+        trace.status = resp.status
         try:
             return decode_reply(resp.status, resp.content_type, resp.body, request.path)
         except InvalidCredential:
