@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from wxocr_async import Outcome
 from wxocr_async.cli.config import client_from_env
+from wxocr_async.cli.results import outcome_line
 from wxocr_async.endpoints import BY_METHOD
 
 
@@ -44,23 +42,14 @@ def image_paths(inputs: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def json_line(outcome: Outcome[Any]) -> str:
-    line: dict[str, Any] = {"path": str(outcome.item), "status": outcome.status}
-    if outcome.result is not None:
-        line["result"] = outcome.result.to_dict()
-    if outcome.error is not None:
-        line["error"] = {"errcode": outcome.error.errcode, "errmsg": outcome.error.errmsg}
-    return json.dumps(line, ensure_ascii=False) + "\n"
-
-
 async def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     counts: Counter[str] = Counter()
     async with client_from_env() as ocr:
-        with args.out.open("w", encoding="utf-8") as out:
+        with args.out.open("wb") as out:
             paths = image_paths(args.inputs)  # read lazily, as the batch needs them
             async for outcome in ocr.batch(args.endpoint, paths, concurrency=args.concurrency):
-                out.write(json_line(outcome))
+                out.write(outcome_line(str(outcome.item), outcome, "snake"))
                 counts[outcome.status] += 1
     print(
         f"{counts['ok']} ok, {counts['error']} error, {counts['not_attempted']} not attempted; "
