@@ -130,7 +130,7 @@ class AiohttpTransport:
         self, session: aiohttp.ClientSession | None = None, *, max_reply: int = MAX_REPLY_BYTES
     ) -> None:
         self._session = session
-        self._owned: PerLoop[aiohttp.ClientSession] = PerLoop(aiohttp.ClientSession, _close_session)
+        self._owned: PerLoop[aiohttp.ClientSession] = PerLoop(aiohttp.ClientSession, close_session)
         self._max_reply = max_reply
         self._closed = False
 
@@ -177,7 +177,7 @@ class AiohttpTransport:
                 raise_for_status=False,
                 auto_decompress=False,
             ) as resp:
-                reply = await _read_body(resp, self._max_reply, where)
+                reply = await read_body(resp, self._max_reply, where)
                 return HttpResponse(resp.status, resp.headers.get("Content-Type", ""), reply)
         except WxOcrError:
             raise
@@ -212,7 +212,8 @@ def _client_timeout(total: float | None) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total)
 
 
-async def _close_session(session: aiohttp.ClientSession) -> None:
+async def close_session(session: aiohttp.ClientSession) -> None:
+    """Close ``session`` unless it is closed already."""
     if not session.closed:
         await session.close()
 
@@ -225,7 +226,7 @@ def _malformed(what: str, where: str) -> BadResponse:
     return BadResponse(f"malformed HTTP reply ({what[:200]})", endpoint=where)
 
 
-async def _read_body(resp: aiohttp.ClientResponse, cap: int, where: str) -> bytes:
+async def read_body(resp: aiohttp.ClientResponse, cap: int, where: str) -> bytes:
     """The reply body, decompressed, refusing more than ``cap`` bytes in or out."""
     if len(resp.raw_headers) > MAX_REPLY_HEADERS:
         raise _malformed(f"{len(resp.raw_headers)} header lines", where)
@@ -237,7 +238,7 @@ async def _read_body(resp: aiohttp.ClientResponse, cap: int, where: str) -> byte
     if encoding in ("", "identity"):
         length = resp.content_length
         if length is not None and length > cap:
-            raise _too_large(cap, where)
+            raise body_too_large(cap, where)
         if length is not None:  # the parser stops at Content-Length: a bounded read
             return await resp.read()
     inflate = _Inflater(encoding, cap, where) if encoding not in ("", "identity") else None
@@ -246,7 +247,7 @@ async def _read_body(resp: aiohttp.ClientResponse, cap: int, where: str) -> byte
     while chunk := await resp.content.readany():
         received += len(chunk)
         if received > cap:
-            raise _too_large(cap, where)
+            raise body_too_large(cap, where)
         if inflate is not None:
             parts.extend(inflate.feed(chunk))
         else:
@@ -281,7 +282,7 @@ class _Inflater:
                 piece = self._d.decompress(data, self._cap + 1 - self._out)
                 self._out += len(piece)
                 if self._out > self._cap:
-                    raise _too_large(self._cap, self._where)
+                    raise body_too_large(self._cap, self._where)
                 out.append(piece)
                 data = self._d.unconsumed_tail
         except zlib.error:
@@ -300,9 +301,13 @@ class _Inflater:
                 f"reply body is not valid {self._encoding} data", endpoint=self._where
             ) from None
         if self._out + len(rest) > self._cap:
-            raise _too_large(self._cap, self._where)
+            raise body_too_large(self._cap, self._where)
         return [rest]
 
 
-def _too_large(cap: int, where: str) -> BadResponse:
-    return BadResponse(f"reply body is larger than {cap} bytes; not read further", endpoint=where)
+class BodyTooLarge(BadResponse):
+    """A reply body over the cap (counted after decompression): not read further."""
+
+
+def body_too_large(cap: int, where: str) -> BodyTooLarge:
+    return BodyTooLarge(f"reply body is larger than {cap} bytes; not read further", endpoint=where)
