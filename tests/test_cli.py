@@ -71,7 +71,7 @@ async def finish(proc: asyncio.subprocess.Process, emu: WeChatEmulator | None = 
     run = Run(proc.returncode or 0, out.decode(), err.decode())
     if emu is not None:  # never a secret, in any output
         assert emu.secret not in run.stdout + run.stderr
-        for token in emu._valid_tokens:
+        for token in emu.issued_tokens():
             assert token not in run.stdout + run.stderr
     assert "Traceback" not in run.stderr
     return run
@@ -148,7 +148,7 @@ async def test_camel_naming_mode_and_url(emulator: WeChatEmulator) -> None:
 async def test_a_token_from_the_environment(emulator: WeChatEmulator) -> None:
     async with wx.OcrClient(emulator.appid, emulator.secret, base_url=emulator.base_url) as ocr:
         expected = (await ocr.bankcard(sample_image("bankcard.png"))).to_dict()
-    token = next(iter(emulator._valid_tokens))
+    token = emulator.issued_tokens()[0]
     env = cli_env(None, WXOCR_TOKEN=token, WXOCR_BASE_URL=emulator.base_url)
     run = await finish(await start_cli("bankcard", str(sample_image("bankcard.png")), env=env))
     assert run.returncode == 0, run.stderr

@@ -134,18 +134,20 @@ async def test_replies_are_chosen_per_endpoint(
 
 async def test_recognise_for_one_endpoint_only(ocr: wx.OcrClient, emulator: WeChatEmulator) -> None:
     data = card_png("only-bankcard")
-    emulator.recognise(data, {"errcode": 0, "errmsg": "ok", "number": "6222"}, endpoint="bankcard")
+    emulator.register_reply(
+        data, {"errcode": 0, "errmsg": "ok", "number": "6222"}, endpoint="bankcard"
+    )
     assert (await ocr.bankcard(data)).number == "6222"
     assert (await ocr.idcard(data)).type == "Front"  # the idcard default, not the bank card
     with pytest.raises(KeyError):
-        emulator.recognise(data, {}, endpoint="selfie")
+        emulator.register_reply(data, {}, endpoint="selfie")
 
 
 async def test_a_recognised_reply_may_be_empty() -> None:
     data = card_png("empty-reply")
     async with WeChatEmulator(require_token=False) as emu, aiohttp.ClientSession() as s:
-        emu.recognise(data, {"errcode": 0, "errmsg": "ok", "type": "Back"})
-        emu.recognise(data, {}, endpoint="idcard")  # an odd reply, still this endpoint's own
+        emu.register_reply(data, {"errcode": 0, "errmsg": "ok", "type": "Back"})
+        emu.register_reply(data, {}, endpoint="idcard")  # an odd reply, still this endpoint's own
         body, content_type = _multipart([("img", "a.png", "image/png", b"IMAGE")], data)
         url = f"{emu.base_url}/cv/ocr/idcard"
         async with s.post(url, data=body, headers={"Content-Type": content_type}) as resp:

@@ -118,7 +118,7 @@ async def test_no_secret_or_token_in_any_log_line_or_attempt(
     async with client(emulator, on_attempt=seen.append) as ocr:
         with pytest.raises(wx.SystemBusy):
             await ocr.idcard(IDCARD)
-    tokens = list(emulator._valid_tokens)
+    tokens = emulator.issued_tokens()
     assert tokens and [a.errcode for a in seen] == [-1, 40001, -10003, -1]
     text = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     text += "\n".join(repr(a) + str(a.error) for a in seen)

@@ -86,7 +86,7 @@ async def test_recognise_answers_for_given_bytes(
     wxocr_emulator: WeChatEmulator, wxocr_client: wx.OcrClient
 ) -> None:
     image = card_png("mine")
-    wxocr_emulator.recognise(image, {"errcode": 0, "errmsg": "ok", "name": "李四"})
+    wxocr_emulator.register_reply(image, {"errcode": 0, "errmsg": "ok", "name": "李四"})
     assert (await wxocr_client.idcard(image)).name == "李四"
 
 

@@ -52,7 +52,7 @@ async def test_502_html_until_retries_run_out(emulator: WeChatEmulator) -> None:
     async with client(emulator, policy(sleeps)) as ocr:
         with pytest.raises(wx.HTTPStatusError) as info:
             await ocr.printed_text(IMAGE)
-        tokens = list(emulator._valid_tokens)
+        tokens = emulator.issued_tokens()
     err = info.value
     assert err.status == 502 and "HTTP 502" in str(err) and "HTML page" in str(err)
     assert emulator.stats.ocr_calls["comm"] == 3 and len(sleeps.waits) == 2
@@ -135,7 +135,7 @@ async def test_timeouts_are_retried_only_when_asked(emulator: WeChatEmulator) ->
 async def test_each_retry_sends_the_whole_upload_again(emulator: WeChatEmulator) -> None:
     emulator.push_faults("idcard", Fault.error(-1), Fault.connection_reset())
     data = noise_png(1_500_000)  # large enough to be streamed in chunks
-    emulator.recognise(data, {"errcode": 0, "errmsg": "ok", "type": "Back", "valid_date": "x"})
+    emulator.register_reply(data, {"errcode": 0, "errmsg": "ok", "type": "Back", "valid_date": "x"})
     async with client(emulator, policy(Sleeps())) as ocr:
         assert (await ocr.idcard(data)).type == "Back"  # recognised by its exact bytes
     assert emulator.stats.ocr_calls["idcard"] == 3  # busy, reset, then the whole image again

@@ -105,7 +105,7 @@ async def provoke_everything(
             await ocr.idcard(IMAGE)
         caught.append(hinfo.value)
     # a caller-supplied token
-    token = next(iter(emu._valid_tokens))
+    token = emu.issued_tokens()[0]
     async with wx.OcrClient(token=token, retry=NO_RETRY, base_url=emu.base_url) as ocr:
         reprs.append(repr(ocr))
         emu.push_faults("idcard", Fault.connection_reset())
@@ -120,7 +120,7 @@ async def test_no_secret_or_token_leaks(caplog: pytest.LogCaptureFixture) -> Non
     reprs: list[str] = []
     async with WeChatEmulator(secret=SECRET) as emu:
         await provoke_everything(emu, caught, reprs)
-        tokens = list(emu._valid_tokens)
+        tokens = emu.issued_tokens()
     assert len(tokens) >= 3 and len(caught) >= 20
     kinds = {type(e) for e in caught}
     assert {

@@ -158,7 +158,7 @@ async def test_caller_token_string_is_not_retried(emulator: WeChatEmulator) -> N
 async def test_caller_token_callable_is_asked_again_once(emulator: WeChatEmulator) -> None:
     async with client(emulator) as fetcher:
         await fetcher.idcard(IMAGE)
-    good = next(iter(emulator._valid_tokens))
+    good = emulator.issued_tokens()[0]
     handed = ["stale-token", good]
 
     async def central_service() -> str:

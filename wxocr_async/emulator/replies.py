@@ -7,9 +7,10 @@ JSON (which make it invalid JSON) are dropped, values are kept as published.
 from __future__ import annotations
 
 import json
-from typing import Any
 
-Reply = dict[str, Any]
+# re-exported: they lived here before the surface was shared
+from ..surface.wire import ERRMSGS as ERRMSGS
+from ..surface.wire import Reply as Reply
 
 
 def _pos(
@@ -192,29 +193,4 @@ SAMPLE_ENDPOINTS: dict[str, str] = {
     "printed_text.png": "comm",
     "plate_number.png": "platenum",
     "menu.png": "menu",
-}
-
-#: errmsg WeChat sends with each code the emulator can produce
-ERRMSGS: dict[int, str] = {
-    -1: "system error",
-    40001: "invalid credential, access_token is invalid or not latest",
-    40002: "invalid grant_type",
-    40013: "invalid appid",
-    40014: "invalid access_token",
-    40125: "invalid appsecret",
-    40164: "invalid ip 127.0.0.1, not in whitelist",
-    41001: "access_token missing",
-    41002: "appid missing",
-    41004: "appsecret missing",
-    41005: "media data missing",
-    42001: "access_token expired",
-    43002: "require POST method",
-    45009: "reach max api daily quota limit",
-    45011: "api minute-quota reach limit mustslower retry next minute",
-    48001: "api unauthorized",
-    61007: "api is unauthorized to component",
-    101000: "invalid image url",
-    101001: "certificate not found",
-    101002: "decode image failed",
-    101003: "not enough market quota",
 }
