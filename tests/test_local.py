@@ -1,13 +1,12 @@
-"""The local engine, with the real model: in-process, behind `wxocr serve`, as a fallback."""
+"""The local engine, with the real model: in-process, from the command line, as a
+fallback (`wxocr serve` has tests/test_serve.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import re
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -113,61 +112,6 @@ async def test_a_full_queue_answers_busy_at_once() -> None:
         assert (await engine.recognise("comm", data))["errcode"] == 0
 
 
-@pytest.fixture
-def serve_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    """The server's environment: ours without WXOCR_*, plus a test's own (indirect)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOCR_")}
-    return {**env, "PYTHONPATH": str(ROOT), **getattr(request, "param", {})}
-
-
-@pytest.fixture
-async def served(serve_env: dict[str, str]) -> AsyncIterator[str]:
-    """`wxocr serve --engine local` in its own process, on a free port."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wxocr_async", "serve", "--engine", "local",
-        "--port", "0", "--workers", "1",
-        env=serve_env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), HANG_GUARD)).decode()
-        match = re.search(r"on (http://\S+) ", line)
-        assert match, line
-        yield match.group(1)
-    finally:
-        proc.terminate()  # a clean end: the workers stop with it, releasing stdout
-        await asyncio.wait_for(proc.communicate(), HANG_GUARD)
-        assert proc.returncode == 0
-
-
-async def test_serve_speaks_wechats_api_without_a_token(served: str) -> None:
-    async with wx.OcrClient(base_url=served) as ocr:  # no credentials at all
-        result = await ocr.printed_text(PRINTED)
-        assert PRINTED_LINES[0] in [i.text for i in result.items or ()]
-        with pytest.raises(wx.InvalidImageData):
-            await ocr.printed_text(b"\x89PNG\r\n\x1a\n" + b"broken")
-
-
-@pytest.mark.parametrize("serve_env", [{"WXOCR_TOKEN": "the-servers-own-token-1"}], indirect=True)
-async def test_serve_with_a_token_configured_wants_it(served: str) -> None:
-    async with wx.OcrClient(base_url=served, retry=NO_RETRY) as ocr:
-        with pytest.raises(wx.CredentialMissing):
-            await ocr.printed_text(PRINTED)
-    async with wx.OcrClient(token="not-the-token-0123", base_url=served, retry=NO_RETRY) as ocr:
-        with pytest.raises(wx.InvalidCredential):
-            await ocr.printed_text(PRINTED)
-    async with wx.OcrClient(token="the-servers-own-token-1", base_url=served) as ocr:
-        assert (await ocr.printed_text(PRINTED)).engine == "wechat"  # as far as it can tell
-
-
-async def test_serve_accepts_a_client_with_credentials_too(served: str) -> None:
-    async with wx.OcrClient("wxany0123456789", "any-secret-0123456789", base_url=served) as ocr:
-        result = await ocr.printed_text(PRINTED)
-    assert PRINTED_LINES[-1] in [i.text for i in result.items or ()]
-
-
 async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "wxocr_async", *args, env=env,
@@ -206,3 +150,26 @@ async def test_cli_batch_offline_uses_worker_processes(tmp_path: Path) -> None:
         assert records[f"page{i}.png"]["status"] == "ok"
     assert records["junk.png"]["error"]["errcode"] == 101002
     assert "recognising locally" in err
+
+
+async def test_the_local_engine_fetches_img_url_under_wechats_rules(
+    emulator: WeChatEmulator,
+) -> None:
+    """WeChat cannot reach your loopback or private network, so neither does the local
+    engine's download, unless ``allow_private_urls``."""
+    url = emulator.host(PRINTED.read_bytes(), "page.png")
+    async with wx.OcrClient(engine="local") as ocr:
+        with pytest.raises(wx.InvalidImageUrl, match="loopback address: not fetched") as info:
+            await ocr.printed_text(img_url=url)
+    assert info.value.errcode == 101000 and "/_emulator" not in str(info.value)
+    async with wx.OcrClient(engine="local", allow_private_urls=True) as ocr:
+        result = await ocr.printed_text(img_url=url)
+    assert PRINTED_LINES[0] in [item.text for item in result.items or ()]
+
+
+async def test_a_bomb_is_refused_in_process_too() -> None:
+    from .bombs import jpeg_bomb
+
+    async with wx.OcrClient(engine="local") as ocr:
+        with pytest.raises(wx.InvalidImageData, match="30000×30000 pixels"):
+            await ocr.printed_text(jpeg_bomb())

@@ -34,14 +34,13 @@ from .endpoints import (
 from .errors import (
     ClientClosed,
     InvalidCredential,
-    InvalidImageData,
-    InvalidImageUrl,
     InvalidInput,
     QuotaExceeded,
     RequestTimeout,
     WxOcrError,
 )
-from .images import MAX_IMAGE_BYTES, ImageInput, PreparedImage, is_file_object, is_path, load
+from .fetch import ImageFetcher
+from .images import ImageInput, PreparedImage, is_file_object, is_path, load
 from .limits import Limits, QuotaScope, check_positive_number
 from .models import (
     BankCardResult,
@@ -141,7 +140,9 @@ class OcrClient:
     :mod:`wxocr_async.limits`; ``retry``: a :class:`~wxocr_async.retry.RetryPolicy`.
     ``timeout``: seconds for each HTTP request (None: no limit); each method takes
     ``timeout=`` too. ``on_attempt``: called with an :class:`~wxocr_async.observe.Attempt`
-    after every request sent to WeChat (for metrics).
+    after every request sent to WeChat (for metrics). ``allow_private_urls``: the local
+    engine fetches ``img_url`` from loopback and private addresses too (WeChat cannot
+    reach them, so by default neither does it; see :class:`~wxocr_async.fetch.ImageFetcher`).
     """
 
     def __init__(
@@ -170,6 +171,7 @@ class OcrClient:
         local_engine: LocalEngine | None = None,
         local_workers: int = 0,
         on_attempt: AttemptHook | None = None,
+        allow_private_urls: bool = False,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidInput(f"base_url must be an http(s) URL, not {base_url!r}")
@@ -223,6 +225,8 @@ class OcrClient:
         if type(local_workers) is not int or local_workers < 0:
             raise InvalidInput(f"local_workers must be an integer >= 0, not {local_workers!r}")
         self._local_workers = local_workers
+        #: downloads img_url for the local engine, under WeChat's rules
+        self._fetcher = ImageFetcher(allow_private=bool(allow_private_urls))
         if on_attempt is not None and not callable(on_attempt):
             raise InvalidInput(f"on_attempt must be a callable, not {on_attempt!r}")
         #: called with an :class:`~wxocr_async.observe.Attempt` after each request
@@ -278,6 +282,7 @@ class OcrClient:
                     log.warning("closing: %s did not finish: %s", step.__qualname__, exc)
         finally:
             await self._transport.close()
+            await self._fetcher.close()
             if self._local_engine is not None and self._owns_local_engine:
                 await self._local_engine.close()
 
@@ -512,16 +517,10 @@ class OcrClient:
         return check_reply(reply, endpoint.path)
 
     async def _download(self, img_url: str | None) -> bytes:
-        """The image at ``img_url``, fetched as WeChat would (2 MB at most)."""
+        """The image at ``img_url``, fetched as WeChat would (under 2 MB, no redirect, no
+        private address unless ``allow_private_urls``)."""
         assert img_url is not None
-        resp = await self._transport.send(
-            "GET", img_url, body=(), content_type=None, timeout=None, where="img_url"
-        )
-        if resp.status != 200:
-            raise InvalidImageUrl(101000, f"invalid image url: HTTP {resp.status}")
-        if len(resp.body) >= MAX_IMAGE_BYTES:
-            raise InvalidImageData(101002, "image of 2 MB or more at img_url")
-        return resp.body
+        return await self._fetcher.fetch(img_url)
 
     async def _guarded(self, where: str, work: Callable[[], Awaitable[T]]) -> T:
         """Every public call runs here: refused once the client is closed; close() cancels

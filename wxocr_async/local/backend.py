@@ -1,4 +1,4 @@
-"""The local engine behind WeChat's HTTP surface (the emulator's routes)."""
+"""The local engine behind WeChat's HTTP surface (``wxocr serve``, or the emulator)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ class LocalBackend:
     """Answers OCR requests by recognising the image; a full queue answers -1 (system
     busy) at once rather than queueing without bound."""
 
-    def __init__(self, engine: LocalEngine) -> None:
+    def __init__(self, engine: LocalEngine, *, timeout: float = RECOGNITION_TIMEOUT) -> None:
         self.engine = engine
+        self.timeout = timeout
 
     async def reply(self, endpoint: str, image: bytes) -> Mapping[str, Any]:
         try:
-            async with asyncio.timeout(RECOGNITION_TIMEOUT):
+            async with asyncio.timeout(self.timeout):
                 return await self.engine.recognise(endpoint, image, wait=False)
         except (EngineBusy, TimeoutError):
             return dict(BUSY)

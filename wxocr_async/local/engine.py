@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..errors import InvalidInput, SystemBusy
+from ..image_header import pixel_problem
 from . import recognizer
+
+log = logging.getLogger("wxocr_async.local")
 
 #: WeChat's "system busy" reply, for a full queue or a worker that died
 BUSY = {"errcode": -1, "errmsg": "system error"}
@@ -62,6 +67,14 @@ class LocalEngine:
             threads if threads is not None else max(1, default_workers() // max(workers, 1))
         )
         self.queue = queue if queue is not None else 2 * max(workers, 1)
+        #: called with (endpoint, seconds a worker spent) after each recognition
+        self.on_recognised: Callable[[str, float], None] | None = None
+        #: images being recognised or waiting for a worker
+        self.in_flight = 0
+        #: times a dead worker's pool was replaced
+        self.restarts = 0
+        #: images refused for their pixel size, never decoded
+        self.refused = 0
         self._executor: concurrent.futures.Executor | None = None
         self._slots: asyncio.Semaphore | None = None
         self._slots_loop: asyncio.AbstractEventLoop | None = None
@@ -103,8 +116,15 @@ class LocalEngine:
         )
 
     async def recognise(self, endpoint: str, data: bytes, *, wait: bool = True) -> dict[str, Any]:
-        """WeChat's reply for ``data`` sent to ``endpoint``. A cancelled caller leaves its
-        image to finish in the worker (its slot is held until then: the bound stays true)."""
+        """WeChat's reply for ``data`` sent to ``endpoint``. An image whose header claims
+        more than :data:`~wxocr_async.image_header.MAX_IMAGE_PIXELS` (or a side over
+        :data:`~wxocr_async.image_header.MAX_IMAGE_SIDE`), or whose size cannot be read,
+        is 101002 at once, having decoded nothing. A cancelled caller leaves its image to
+        finish in the worker (its slot is held until then: the bound stays true)."""
+        problem = pixel_problem(data)
+        if problem is not None:
+            self.refused += 1
+            return {**recognizer.NOT_AN_IMAGE, "errmsg": f"decode image failed: {problem}"}
         await self.start()
         slots = self._semaphore()
         if not wait and slots.locked():
@@ -113,25 +133,47 @@ class LocalEngine:
         assert self._executor is not None
         try:
             future = asyncio.get_running_loop().run_in_executor(
-                self._executor, recognizer.recognise, endpoint, data
+                self._executor, recognizer.run, endpoint, data
             )
         except BaseException:
             slots.release()
             raise
+        self.in_flight += 1
 
-        def finished(done: asyncio.Future[dict[str, Any]]) -> None:
+        def finished(done: asyncio.Future[recognizer.Outcome]) -> None:
             slots.release()
-            if not done.cancelled():
-                done.exception()  # retrieved: a cancelled caller's failure is not logged
+            self.in_flight -= 1
+            if not done.cancelled() and done.exception() is None:  # retrieved either way
+                self._report(endpoint, done.result())
 
         future.add_done_callback(finished)
         try:
-            return await asyncio.shield(future)
+            return (await asyncio.shield(future)).reply
         except BrokenProcessPool:  # a worker died (killed, out of memory)
             await self._restart()
             return dict(BUSY)
-        except Exception:  # cannot happen in recognise (it catches); the answer stays -1
+        except Exception:  # the pool itself failed (not the recognition: run() catches)
+            log.exception("the local engine failed to run a recognition for %s", endpoint)
             return dict(BUSY)
+
+    @property
+    def queued(self) -> int:
+        """Images waiting for a worker now."""
+        return max(0, self.in_flight - max(self.workers, 1))
+
+    def _report(self, endpoint: str, outcome: recognizer.Outcome) -> None:
+        if outcome.failure is not None:
+            log.error(
+                "the local engine failed on an image for %s (answered %s):\n%s",
+                endpoint,
+                outcome.reply["errcode"],
+                outcome.failure.rstrip(),
+            )
+        if self.on_recognised is not None:
+            try:
+                self.on_recognised(endpoint, outcome.seconds)
+            except Exception:
+                log.exception("the on_recognised hook failed")
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -144,6 +186,8 @@ class LocalEngine:
         """A worker died (killed, out of memory): a fresh pool for the next image."""
         executor, self._executor = self._executor, None
         if executor is not None:
+            self.restarts += 1
+            log.warning("a local engine worker died; starting a fresh pool")
             executor.shutdown(wait=False, cancel_futures=True)
 
     async def close(self) -> None:

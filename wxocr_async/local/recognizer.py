@@ -1,18 +1,21 @@
 """Recognition in one worker: the RapidOCR model (loaded once), then field extraction.
 
 Runs in a worker process (or thread); everything here is blocking. The result is
-WeChat's whole reply, ``errcode`` and ``errmsg`` included.
+WeChat's whole reply, ``errcode`` and ``errmsg`` included; :func:`run` adds the time it
+took and the traceback of anything unexpected, for the parent to report.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
+import time
+import traceback
 from typing import Any
 
 import attrs
 
+from ..image_header import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, pixel_problem
 from ..images import sniff_image_type
 from .extract import extract
 from .lines import Line, NothingFound
@@ -29,10 +32,12 @@ USE_ANGLE_CLASSIFIER = False
 #: rows of light print, such as a business licence's 名称 row; 0.3 keeps them at no cost)
 DET_BOX_THRESH = float(os.environ.get("WXOCR_DET_BOX_THRESH", "0.3"))
 
-log = logging.getLogger("wxocr_async.local")
-
-# read before OpenCV is imported: an undecodable image is our 101002, not a log line
+# read before OpenCV is imported: an undecodable image is our 101002, not a log line; and
+# OpenCV's own decoding bounds, behind ours (pixel_problem reads the header first)
 os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_WIDTH", str(MAX_IMAGE_SIDE))
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_HEIGHT", str(MAX_IMAGE_SIDE))
 
 _engine: Any = None
 
@@ -104,24 +109,67 @@ def reread_plates(image: Any, lines: list[Line]) -> list[Line]:
     return out
 
 
+@attrs.frozen
+class Outcome:
+    """What one recognition in a worker gave: the reply, the seconds the worker spent on
+    it, and the traceback of an unexpected exception (for the parent to log: a worker
+    process has no logging of the user's)."""
+
+    reply: dict[str, Any]
+    seconds: float
+    failure: str | None = None
+
+
 def recognise(endpoint: str, data: bytes) -> dict[str, Any]:
     """WeChat's reply for ``data`` sent to ``endpoint`` (e.g. ``"idcard"``)."""
-    image = decode(data)
-    if image is None:
-        return dict(NOT_AN_IMAGE)
-    lines, size = _lines(image)
+    return run(endpoint, data).reply
+
+
+def run(endpoint: str, data: bytes) -> Outcome:
+    """:func:`recognise`, timed, with any unexpected exception's traceback. An image the
+    model or OpenCV cannot process is 101002 (the same image fails the same way again:
+    not -1, which asks for a retry); a bug in an extractor is -1, WeChat's system error."""
+    started = time.perf_counter()
+    failure = None
     try:
-        try:
-            fields = extract(endpoint, lines, size)
-        except NothingFound:
-            if endpoint != "platenum":
-                raise
-            fields = extract(endpoint, reread_plates(image, lines), size)
+        reply = _recognise(endpoint, data)
+    except _Unprocessable as exc:
+        failure = exc.trace
+        reply = {**NOT_AN_IMAGE, "errmsg": f"decode image failed ({exc})"}
+    except Exception as exc:
+        failure = traceback.format_exc()
+        reply = {"errcode": -1, "errmsg": f"system error ({type(exc).__name__})"}
+    return Outcome(reply, time.perf_counter() - started, failure)
+
+
+class _Unprocessable(Exception):
+    """The image decoded but the model or OpenCV failed on it."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"the local engine could not process it: {type(cause).__name__}")
+        self.trace = traceback.format_exc()
+
+
+def _recognise(endpoint: str, data: bytes) -> dict[str, Any]:
+    problem = pixel_problem(data)  # the engine checked already; a worker never trusts it
+    if problem is not None:
+        return {**NOT_AN_IMAGE, "errmsg": f"decode image failed: {problem}"}
+    try:
+        image = decode(data)
+        if image is None:
+            return dict(NOT_AN_IMAGE)
+        lines, size = _lines(image)
+    except Exception as exc:  # OpenCV's own bounds; a 5 x 15000 strip; odd channels
+        raise _Unprocessable(exc) from exc
+    try:
+        fields = extract(endpoint, lines, size)
     except NothingFound:
-        return dict(NOT_FOUND)
-    except Exception as exc:  # a bug in an extractor: WeChat's "system error", not a crash
-        log.exception("extracting %s fields failed", endpoint)
-        return {"errcode": -1, "errmsg": f"system error ({type(exc).__name__})"}
+        if endpoint != "platenum":
+            return dict(NOT_FOUND)
+        try:
+            fields = extract(endpoint, reread_plates(image, lines), size)
+        except NothingFound:
+            return dict(NOT_FOUND)
     return {"errcode": 0, "errmsg": "ok", **fields}
 
 
