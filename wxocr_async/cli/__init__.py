@@ -20,6 +20,9 @@ from ..endpoints import BY_METHOD
 from .errors import CommandError
 
 PROG = "wxocr"
+#: seconds a client has to deliver a whole request to ``wxocr serve`` (the server's own
+#: constant; not imported from it: ``--help`` loads neither aiohttp.web nor the engine)
+DEFAULT_REQUEST_TIMEOUT = 30.0
 
 #: subcommand -> client method: named like the methods, with dashes
 ENDPOINT_COMMANDS = {method.replace("_", "-"): method for method in BY_METHOD}
@@ -33,6 +36,12 @@ environment:
   WXOCR_BASE_URL             another server: the emulator, a proxy (default WeChat's)
   WXOCR_REDIS_URL            share the token and the daily quota through Redis
   WXOCR_PROGRESS_INTERVAL    seconds between batch progress lines off a terminal (5)
+"""
+
+SERVE_ENVIRONMENT = """\
+environment:
+  WXOCR_TOKEN                the access_token every OCR call must carry
+  WXOCR_APPID, WXOCR_SECRET  the one pair the token endpoints issue tokens to
 """
 
 
@@ -105,13 +114,41 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--latency", type=float, default=0.0, help="seconds per OCR reply")
 
     s = sub.add_parser(
-        "serve", help="serve WeChat's OCR API over HTTP, recognising locally (needs [local])"
+        "serve",
+        help="serve WeChat's OCR API over HTTP, recognising locally (needs [serve])",
+        description=(
+            "WeChat's OCR API (cv/ocr/*, cgi-bin/token, cgi-bin/stable_token) answered by "
+            "the local engine, with /healthz and /metrics. With WXOCR_TOKEN set, calls must "
+            "carry that token; with WXOCR_APPID and WXOCR_SECRET set, the token endpoints "
+            "issue tokens to that pair alone. With neither, the server is open and listens "
+            "on loopback only, unless --no-auth."
+        ),
+        epilog=SERVE_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     s.add_argument("--engine", choices=("local",), default="local", help="local (the default)")
-    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
     s.add_argument("--port", type=int, default=8080, help="0: any free port (8080)")
     s.add_argument(
         "--workers", type=_positive_int, help="recognition processes (default: one per core)"
+    )
+    s.add_argument(
+        "--request-timeout",
+        type=_positive_float,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection that has not delivered a whole request in this time "
+        f"({DEFAULT_REQUEST_TIMEOUT:g})",
+    )
+    s.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve without authentication beyond loopback (no WXOCR_TOKEN/APPID/SECRET)",
+    )
+    s.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="let img_url reach loopback and private addresses (refused by default)",
     )
 
     d = sub.add_parser("demo", help="recognise the shipped sample images via the emulator")
@@ -122,6 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"sample image names (default: all): {', '.join(SAMPLE_REPLIES)}",
     )
     return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -160,8 +207,9 @@ async def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         await commands.serve_emulator(args.host, args.port, args.latency)
         return 0
     if args.command == "serve":
-        token = os.environ.get("WXOCR_TOKEN") or None  # the one token calls must carry
-        await commands.serve_local(args.host, args.port, args.workers, token)
+        from .serve import serve
+
+        await serve(args)
         return 0
     if args.command == "demo":
         unknown = [s for s in args.samples if s not in SAMPLE_REPLIES]

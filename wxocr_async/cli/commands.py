@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Sequence
 
 from ..client import OcrClient
@@ -64,37 +63,3 @@ async def serve_emulator(host: str, port: int, latency: float) -> None:
         await until_terminated()
     finally:
         await emu.stop()
-
-
-async def serve_local(host: str, port: int, workers: int | None, token: str | None) -> None:
-    """``wxocr serve --engine local``: WeChat's OCR API on ``host:port``, recognising
-    with the local engine. Calls need no token (as Cloud Run's open-API service), unless
-    ``token`` is configured: then every call must carry it as ``access_token``."""
-    from ..local import LocalBackend, LocalEngine, default_workers, model_available
-
-    if not model_available():
-        raise CommandError("--engine local needs RapidOCR: pip install 'wxocr_async[local]'")
-    # every core for each image: a request alone is read fastest (latency over throughput)
-    engine = LocalEngine(workers=workers, threads=default_workers())
-    print(f"wxocr serve: loading the models in {engine.workers} workers...", file=sys.stderr)
-    server = WeChatEmulator(
-        backend=LocalBackend(engine), require_token=token is not None, any_credentials=True
-    )
-    if token is not None:
-        server.accept_token(token)
-    try:
-        await engine.start()
-        try:
-            base_url = await server.start(host, port)
-        except OSError as exc:
-            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        needs = "calls must carry WXOCR_TOKEN" if token else "no token needed"
-        print(
-            f"wxocr serve: WeChat's OCR API on {base_url} (engine local, "
-            f"{engine.workers} workers; {needs}); OcrClient(base_url={base_url!r})",
-            flush=True,
-        )
-        await until_terminated()
-    finally:
-        await server.stop()
-        await engine.close()  # the worker processes end with the server
