@@ -39,7 +39,7 @@ class ServeProcess:
         )
         self._stdout: queue.Queue[bytes] = queue.Queue()
         self._stderr = bytearray()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         assert self.proc.stdout is not None and self.proc.stderr is not None
         self._threads = [
             threading.Thread(target=self._pump_lines, args=(self.proc.stdout,), daemon=True),
@@ -67,6 +67,15 @@ class ServeProcess:
     def stderr(self) -> str:
         with self._lock:
             return self._stderr.decode(errors="replace")
+
+    def wait_stderr(self, text: str) -> None:
+        """Until the server has written ``text`` to stderr (or the hang guard fails)."""
+        with self._lock:
+            found = self._lock.wait_for(
+                lambda: text.encode() in self._stderr or self.proc.poll() is not None,
+                HANG_GUARD,
+            )
+            assert found and text.encode() in self._stderr, self._stderr.decode()
 
     def pids(self) -> list[int]:
         """The server's process and its workers."""
@@ -116,6 +125,7 @@ class ServeProcess:
             with self._lock:
                 if len(self._stderr) < STDERR_CAP:
                     self._stderr += chunk
+                self._lock.notify_all()
 
 
 def run_serve(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:

@@ -255,6 +255,24 @@ async def test_no_auth_serves_beyond_loopback_when_the_operator_means_it(
     assert status == 200 and body == {"status": "ok"}
 
 
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not exited (a zombie has)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def test_sigterm_while_the_models_load_ends_cleanly() -> None:
+    server = ServeProcess()
+    server.wait_stderr("listening on")
+    seen = server.pids()
+    assert server.stop() == 0, server.stderr
+    assert "Traceback" not in server.stderr
+    assert [pid for pid in seen[1:] if running(pid)] == []  # no worker outlives the server
+
+
 # -- the surface ----------------------------------------------------------------------------
 
 

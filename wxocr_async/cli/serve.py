@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
 import sys
 from importlib.util import find_spec
+from typing import TYPE_CHECKING
 
-from ..errors import InvalidInput
-from .commands import until_terminated
+from ..errors import InvalidInput, WxOcrError
 from .errors import CommandError
+from .signals import on_termination
+
+if TYPE_CHECKING:
+    from ..server import OcrServer
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -38,28 +44,49 @@ async def serve(args: argparse.Namespace) -> None:
         allow_private_urls=args.allow_private_urls,
         request_timeout=args.request_timeout,
     )
-    try:
+    terminated = asyncio.Event()
+    with on_termination(lambda _: terminated.set()):  # from the start: loading included
         try:
-            base_url = await server.start(args.host, args.port)
-        except InvalidInput as exc:
+            try:
+                base_url = await server.start(args.host, args.port)
+            except InvalidInput as exc:
+                raise CommandError(exc.errmsg) from None
+            except OSError as exc:
+                raise CommandError(
+                    f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+                ) from None
+            print(
+                f"wxocr serve: listening on {base_url}; loading the models in "
+                f"{engine.workers} workers (/healthz answers 503 until they are loaded)...",
+                file=sys.stderr,
+                flush=True,
+            )
+            if await _loaded_unless(terminated, server):
+                print(
+                    f"wxocr serve: WeChat's OCR API on {base_url} (engine local, "
+                    f"{engine.workers} workers; {auth.describe()}); "
+                    f"OcrClient(base_url={base_url!r})",
+                    flush=True,
+                )
+                await terminated.wait()
+        finally:
+            await server.stop()
+            await engine.close()  # the worker processes end with the server
+
+
+async def _loaded_unless(terminated: asyncio.Event, server: OcrServer) -> bool:
+    """Load the models; False if a signal to stop came first (the loading abandoned)."""
+    loading = asyncio.ensure_future(server.load_models())
+    stopping = asyncio.ensure_future(terminated.wait())
+    await asyncio.wait({loading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if loading.done():
+        try:
+            loading.result()
+        except WxOcrError as exc:  # the engine could not start (SystemBusy)
             raise CommandError(exc.errmsg) from None
-        except OSError as exc:
-            raise CommandError(
-                f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-            ) from None
-        print(
-            f"wxocr serve: listening on {base_url}; loading the models in {engine.workers} "
-            "workers (/healthz answers 503 until they are loaded)...",
-            file=sys.stderr,
-            flush=True,
-        )
-        await server.load_models()
-        print(
-            f"wxocr serve: WeChat's OCR API on {base_url} (engine local, "
-            f"{engine.workers} workers; {auth.describe()}); OcrClient(base_url={base_url!r})",
-            flush=True,
-        )
-        await until_terminated()
-    finally:
-        await server.stop()
-        await engine.close()  # the worker processes end with the server
+        return True
+    loading.cancel()
+    with contextlib.suppress(asyncio.CancelledError, WxOcrError):
+        await loading
+    return False
