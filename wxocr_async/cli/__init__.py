@@ -117,10 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve WeChat's OCR API over HTTP, recognising locally (needs [serve])",
         description=(
-            "WeChat's OCR API (cv/ocr/*, cgi-bin/token, cgi-bin/stable_token) answered by "
-            "the local engine, with /healthz and /metrics. With WXOCR_TOKEN set, calls must "
-            "carry that token; with WXOCR_APPID and WXOCR_SECRET set, the token endpoints "
-            "issue tokens to that pair alone. With neither, the server is open and listens "
+            "WeChat's OCR API (cv/ocr/*, cgi-bin/token, cgi-bin/stable_token) answered by\n"
+            "the local engine, with /healthz and /metrics. With WXOCR_TOKEN set, calls must\n"
+            "carry that token; with WXOCR_APPID and WXOCR_SECRET set, the token endpoints\n"
+            "issue tokens to that pair alone. With neither, the server is open and listens\n"
             "on loopback only, unless --no-auth."
         ),
         epilog=SERVE_ENVIRONMENT,
