@@ -8,7 +8,9 @@ Run it from the repository's root (``pip install -e '.[examples]'``)::
     curl -F file=@front.jpg http://127.0.0.1:8000/ocr/idcard
 
 Configured as the ``wxocr`` command is (no credentials: the local engine, if installed).
-One client serves every request; failures answer as ``wxocr_async.http_errors`` says.
+One client serves every request; failures answer as ``wxocr_async.http_errors`` says. A
+request body over ``examples.body_limit.MAX_BODY_BYTES`` is answered 413 by the
+``BodyLimit`` middleware before Starlette reads (or spools to disk) more than that.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from examples.body_limit import BodyLimit
 from wxocr_async import MAX_IMAGE_BYTES, OcrClient, WxOcrError
 from wxocr_async.cli.config import client_from_env
 from wxocr_async.endpoints import BY_METHOD
@@ -37,6 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 app = FastAPI(title="wxocr_async example", lifespan=lifespan)
+app.add_middleware(BodyLimit)
 
 
 class NoSuchMethod(LookupError):

@@ -1,5 +1,6 @@
 """The examples in examples/, run against the emulator: both web apps answer the same
-statuses for the same cases, the batch job writes its lines, uvicorn serves the app."""
+statuses for the same cases, the batch job writes its lines, uvicorn serves the app, and
+both apps, served on loopback, refuse a body over the cap without reading it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,11 @@ import aiohttp
 import attrs
 import httpx
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from examples import aiohttp_app, fastapi_app
+from examples.body_limit import MAX_BODY_BYTES
 from wxocr_async.emulator import SAMPLE_REPLIES, Fault, WeChatEmulator, sample_image
 from wxocr_async.errors import (
     ERRCODE_BAD_RESPONSE,
@@ -39,7 +43,9 @@ EXAMPLES = ROOT / "examples"
 PROCESS_TIMEOUT = 120
 FRONT = sample_image("idcard_front.png").read_bytes()
 BACK_VALID = SAMPLE_REPLIES["idcard_back.png"]["valid_date"]
-#: a PNG signature and 4 MB of nothing: the apps read a little over 2 MB of it
+#: a PNG signature and 2 MiB of nothing: over WeChat's limit, within the body cap
+TOO_LARGE = b"\x89PNG" + bytes(MAX_IMAGE_BYTES)
+#: a PNG signature and 4 MiB of nothing: over the body cap
 HUGE = b"\x89PNG" + bytes(2 * MAX_IMAGE_BYTES)
 
 
@@ -58,9 +64,18 @@ def service_env(emulator: WeChatEmulator) -> dict[str, str]:
     return env
 
 
+def use_service_env(monkeypatch: pytest.MonkeyPatch, emulator: WeChatEmulator) -> None:
+    """This process's environment as :func:`service_env` makes it, for in-process apps."""
+    for name in ("WXOCR_TOKEN", "WXOCR_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in service_env(emulator).items():
+        if name.startswith("WXOCR_"):
+            monkeypatch.setenv(name, value)
+
+
 def secrets_of(emulator: WeChatEmulator) -> set[str]:
     """The appsecret and every access token the emulator issued."""
-    tokens = set(emulator._valid_tokens) | set(emulator._current.values())
+    tokens = set(emulator.issued_tokens())
     assert emulator.stats.tokens_issued == 0 or tokens
     return {emulator.secret, *tokens}
 
@@ -122,11 +137,7 @@ async def post(
     request: pytest.FixtureRequest, emulator: WeChatEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Post]:
     """Each example app, configured from the environment as it starts."""
-    for name in ("WXOCR_TOKEN", "WXOCR_REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in service_env(emulator).items():
-        if name.startswith("WXOCR_"):
-            monkeypatch.setenv(name, value)
+    use_service_env(monkeypatch, emulator)
     serve = fastapi_post if request.param == "fastapi" else aiohttp_post
     async with serve() as send:
         yield send
@@ -193,10 +204,11 @@ async def test_errors_answer_their_status(
         ("/ocr/passport", {"file": FRONT}, 404, ERRCODE_INVALID_INPUT),
         ("/ocr/idcard", {"file": b"hello, not an image"}, 422, ERRCODE_INVALID_INPUT),
         ("/ocr/idcard", {"file": b""}, 422, ERRCODE_INVALID_INPUT),
-        ("/ocr/idcard", {"file": HUGE}, 422, ERRCODE_IMAGE_TOO_LARGE),
+        ("/ocr/idcard", {"file": TOO_LARGE}, 422, ERRCODE_IMAGE_TOO_LARGE),
+        ("/ocr/idcard", {"file": HUGE}, 413, ERRCODE_IMAGE_TOO_LARGE),
         ("/ocr/idcard", {"image": FRONT}, 422, None),
     ],
-    ids=["unknown-method", "not-an-image", "empty", "too-large", "no-file-field"],
+    ids=["unknown-method", "not-an-image", "empty", "too-large", "over-the-cap", "no-file-field"],
 )
 async def test_bad_requests_are_refused_before_wechat(
     post: Post,
@@ -289,7 +301,28 @@ async def _line_containing(stream: asyncio.StreamReader, text: bytes) -> bytes:
     raise AssertionError(f"the stream ended without a line holding {text!r}")
 
 
-async def test_uvicorn_serves_the_fastapi_example(emulator: WeChatEmulator) -> None:
+@attrs.frozen
+class Uvicorn:
+    """uvicorn serving the FastAPI example in a subprocess."""
+
+    port: int
+    proc: asyncio.subprocess.Process
+    #: what it writes to stderr after it started, as it comes
+    log: bytearray
+    drain: asyncio.Task[None]
+
+    async def stop(self) -> bytes:
+        """Terminate it; what it wrote to stderr after it started."""
+        self.proc.terminate()
+        await asyncio.wait_for(self.proc.wait(), PROCESS_TIMEOUT)
+        await asyncio.wait_for(self.drain, PROCESS_TIMEOUT)
+        return bytes(self.log)
+
+
+@contextlib.asynccontextmanager
+async def uvicorn_example(env: dict[str, str]) -> AsyncIterator[Uvicorn]:
+    """uvicorn serving ``examples.fastapi_app:app`` on a free loopback port with ``env``,
+    once it listens; killed on the way out if still running."""
     port = _free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -304,27 +337,288 @@ async def test_uvicorn_serves_the_fastapi_example(emulator: WeChatEmulator) -> N
         "on",
         "--no-access-log",
         cwd=ROOT,
-        env=service_env(emulator),
+        env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    assert proc.stderr is not None
+    stderr = proc.stderr
+    assert stderr is not None
+    log = bytearray()
+
+    async def drain() -> None:  # a full pipe would stall the server
+        while chunk := await stderr.read(65536):
+            log.extend(chunk)
+
     try:
         # uvicorn says so once the lifespan has started and the socket listens
-        await asyncio.wait_for(_line_containing(proc.stderr, b"Uvicorn running on"), 60)
-        async with httpx.AsyncClient(trust_env=False) as http:
-            resp = await http.post(
-                f"http://127.0.0.1:{port}/ocr/idcard",
-                files={"file": ("front.png", FRONT)},
-            )
-        proc.terminate()
-        rest = await asyncio.wait_for(proc.stderr.read(), PROCESS_TIMEOUT)
-        await asyncio.wait_for(proc.wait(), PROCESS_TIMEOUT)
+        await asyncio.wait_for(_line_containing(stderr, b"Uvicorn running on"), 60)
+        draining = asyncio.create_task(drain())
+        try:
+            yield Uvicorn(port, proc, log, draining)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            await asyncio.wait_for(draining, PROCESS_TIMEOUT)
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_uvicorn_serves_the_fastapi_example(emulator: WeChatEmulator) -> None:
+    async with uvicorn_example(service_env(emulator)) as server:
+        async with httpx.AsyncClient(trust_env=False) as http:
+            resp = await http.post(
+                f"http://127.0.0.1:{server.port}/ocr/idcard",
+                files={"file": ("front.png", FRONT)},
+            )
+        rest = await server.stop()
     assert (resp.status_code, resp.json()) == (200, wechat_fields("idcard_front.png"))
-    assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn >= 0.29 may re-raise the signal
+    assert server.proc.returncode in (0, -signal.SIGTERM)  # uvicorn >= 0.29 may re-raise it
     assert b"Application shutdown complete" in rest  # the lifespan closed the client
     assert [s for s in secrets_of(emulator) if s.encode() in rest] == []
+
+
+# A body over the cap, served on loopback: each app refuses it having read little of it.
+
+#: what the huge requests offer to send
+HUGE_BODY = 500 * 1024 * 1024
+#: the most of a refused body the client may get to write: the cap and the socket buffers
+ACCEPTED_AT_MOST = 8 * 1024 * 1024
+CHUNK = 64 * 1024
+#: the client's socket send buffer: small, so that what the client counts as sent is what
+#: reached the server (Linux would otherwise let it grow to megabytes)
+SEND_BUFFER = 64 * 1024
+#: a hang guard for each wait on a server, not a timing assertion
+HANG_GUARD = 60
+BOUNDARY = "b0undary"
+FORM_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+@attrs.frozen
+class Server:
+    """An example app serving on a loopback port."""
+
+    port: int
+    #: where it spools uploads (its TMPDIR), if it is a process of its own
+    spool: Path | None
+
+
+@pytest.fixture(params=["fastapi", "aiohttp"])
+async def server(
+    request: pytest.FixtureRequest,
+    emulator: WeChatEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> AsyncIterator[Server]:
+    """The FastAPI app under uvicorn (TMPDIR a fresh directory), or the aiohttp app on an
+    ``AppRunner`` in this process."""
+    if request.param == "fastapi":
+        spool = tmp_path / "spool"
+        spool.mkdir()
+        async with uvicorn_example({**service_env(emulator), "TMPDIR": str(spool)}) as served:
+            yield Server(served.port, spool)
+        return
+    use_service_env(monkeypatch, emulator)
+    runner = web.AppRunner(aiohttp_app.make_app())
+    await asyncio.wait_for(runner.setup(), HANG_GUARD)
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await asyncio.wait_for(site.start(), HANG_GUARD)
+        yield Server(runner.addresses[0][1], None)
+    finally:
+        await asyncio.wait_for(runner.cleanup(), HANG_GUARD)
+
+
+def form_part(name: str, data: bytes) -> bytes:
+    """One file part of a ``FORM_TYPE`` form, its delimiter first."""
+    return (
+        f"--{BOUNDARY}\r\nContent-Disposition: form-data; "
+        f'name="{name}"; filename="{name}.png"\r\nContent-Type: image/png\r\n\r\n'
+    ).encode() + data
+
+
+def form(size: int, image: bytes = FRONT) -> bytes:
+    """A form of exactly ``size`` bytes: ``image`` in the field ``file``, then a part of
+    padding."""
+    head = form_part("file", image) + b"\r\n" + form_part("padding", b"")
+    end = f"\r\n--{BOUNDARY}--\r\n".encode()
+    assert size >= len(head) + len(end)
+    return head + bytes(size - len(head) - len(end)) + end
+
+
+def huge_form(size: int) -> Iterator[bytes]:
+    """A form of ``size`` bytes made as it is sent: a PNG signature and zeros in ``file``."""
+    head = form_part("file", b"\x89PNG\r\n\x1a\n")
+    end = f"\r\n--{BOUNDARY}--\r\n".encode()
+    yield head
+    left = size - len(head) - len(end)
+    zeros = bytes(CHUNK)
+    while left > 0:
+        yield zeros[: min(left, CHUNK)]
+        left -= CHUNK
+    yield end
+
+
+def pieces(data: bytes) -> Iterator[bytes]:
+    return (data[i : i + CHUNK] for i in range(0, len(data), CHUNK))
+
+
+@attrs.frozen
+class Exchange:
+    """What a raw client saw of one request."""
+
+    status: int
+    #: names in lower case
+    headers: dict[str, str]
+    body: bytes
+    #: body bytes drawn and written (or being written) when the reply began to arrive
+    sent_before_reply: int
+    #: body bytes drawn and written in all, until the body ended or a write failed
+    sent: int
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+async def exchange(
+    port: int,
+    body: Iterator[bytes],
+    *,
+    length: int | None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Exchange:
+    """POST ``body`` to ``/ocr/idcard`` over a raw socket, with ``Content-Length: length``
+    or else chunked, drawing each piece as the socket takes it (so a server that stops
+    reading stops the client), and reading the reply at the same time, until the server
+    closes the connection.
+
+    Plain non-blocking socket calls, not ``asyncio.open_connection``: a write failing on
+    the server's reset would tear its transport down with the reply unread in the socket.
+    """
+    loop = asyncio.get_running_loop()
+    framing = {"Content-Length": str(length)} if length is not None else {}
+    headers = {
+        "Host": f"127.0.0.1:{port}",
+        "Content-Type": FORM_TYPE,
+        **(framing or {"Transfer-Encoding": "chunked"}),
+        **(extra_headers or {}),
+    }
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    received = bytearray()
+    sent = 0
+    sent_before_reply: int | None = None
+
+    async def send(sock: socket.socket) -> None:
+        nonlocal sent
+        with contextlib.suppress(ConnectionError):  # the server closed the connection
+            await loop.sock_sendall(sock, f"POST /ocr/idcard HTTP/1.1\r\n{head}\r\n".encode())
+            for chunk in body:
+                sent += len(chunk)
+                framed = chunk if length is not None else b"%x\r\n%b\r\n" % (len(chunk), chunk)
+                await loop.sock_sendall(sock, framed)
+            if length is None:
+                await loop.sock_sendall(sock, b"0\r\n\r\n")
+
+    async def receive(sock: socket.socket) -> None:
+        nonlocal sent_before_reply
+        with contextlib.suppress(ConnectionResetError):  # closed with a body unread
+            while chunk := await loop.sock_recv(sock, 65536):
+                if sent_before_reply is None:
+                    sent_before_reply = sent
+                received.extend(chunk)
+
+    with socket.socket() as sock:
+        sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        await asyncio.wait_for(loop.sock_connect(sock, ("127.0.0.1", port)), HANG_GUARD)
+        sending = asyncio.create_task(send(sock))
+        try:
+            await asyncio.wait_for(receive(sock), HANG_GUARD)  # until the server closes
+            await asyncio.wait_for(sending, HANG_GUARD)  # until a write fails, if not before
+        finally:
+            sending.cancel()
+            await asyncio.wait({sending})
+    reply_head, _, reply_body = bytes(received).partition(b"\r\n\r\n")
+    assert sent_before_reply is not None, "the connection closed without a reply"
+    status_line, *header_lines = reply_head.decode("latin-1").split("\r\n")
+    reply_headers = dict(line.split(": ", 1) for line in header_lines)
+    return Exchange(
+        int(status_line.split()[1]),
+        _lower_keys(reply_headers),
+        reply_body,
+        sent_before_reply,
+        sent,
+    )
+
+
+def assert_refused(reply: Exchange) -> None:
+    """413 in the ``http_errors`` shape, naming the cap once, closing the connection."""
+    assert reply.status == 413
+    assert reply.headers["connection"] == "close"
+    assert reply.headers["content-type"].startswith("application/json")
+    assert len(reply.body) == int(reply.headers["content-length"])
+    body = reply.json()
+    assert set(body) == {"errcode", "errmsg"} and body["errcode"] == ERRCODE_IMAGE_TOO_LARGE
+    assert body["errmsg"].count(str(MAX_BODY_BYTES)) == 1 and "OcrClient" not in body["errmsg"]
+
+
+def spooled(server: Server) -> int:
+    """Bytes in the files under the server's TMPDIR (0 when it has none of its own)."""
+    if server.spool is None:
+        return 0
+    return sum(f.stat().st_size for f in server.spool.rglob("*") if f.is_file())
+
+
+async def test_a_huge_declared_body_is_refused_before_it_is_read(server: Server) -> None:
+    reply = await exchange(server.port, huge_form(HUGE_BODY), length=HUGE_BODY)
+    assert_refused(reply)
+    assert reply.sent_before_reply <= reply.sent < ACCEPTED_AT_MOST
+    assert spooled(server) < 1024 * 1024
+
+
+async def test_a_huge_chunked_body_is_refused_at_the_cap(server: Server) -> None:
+    reply = await exchange(server.port, huge_form(HUGE_BODY), length=None)
+    assert_refused(reply)
+    assert MAX_BODY_BYTES < reply.sent_before_reply <= reply.sent < ACCEPTED_AT_MOST
+    assert spooled(server) < 1024 * 1024
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_body_filling_the_cap_is_recognised(server: Server, chunked: bool) -> None:
+    body = form(MAX_BODY_BYTES)
+    # the client asks to close: the reply's end is where the connection ends
+    reply = await exchange(
+        server.port,
+        pieces(body),
+        length=None if chunked else len(body),
+        extra_headers={"Connection": "close"},
+    )
+    assert (reply.status, reply.json()) == (200, wechat_fields("idcard_front.png"))
+    assert reply.sent == MAX_BODY_BYTES
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_body_one_byte_over_the_cap_is_refused(
+    server: Server, emulator: WeChatEmulator, chunked: bool
+) -> None:
+    body = form(MAX_BODY_BYTES + 1)
+    reply = await exchange(server.port, pieces(body), length=None if chunked else len(body))
+    assert_refused(reply)
+    assert sum(emulator.stats.ocr_calls.values()) == 0
+
+
+async def test_a_form_nested_a_thousand_deep_is_refused(server: Server) -> None:
+    """Parts nested a thousand deep are no image: 422, nothing recursed into."""
+    nested = b"".join(
+        b"--n%d\r\nContent-Type: multipart/mixed; boundary=n%d\r\n\r\n" % (i, i + 1)
+        for i in range(1000)
+    )
+    head = form_part("file", b"").replace(b"image/png", b"multipart/mixed; boundary=n0")
+    body = head + nested + f"\r\n--{BOUNDARY}--\r\n".encode()
+    reply = await exchange(
+        server.port, pieces(body), length=len(body), extra_headers={"Connection": "close"}
+    )
+    assert reply.status == 422
+    assert reply.json()["errcode"] == ERRCODE_INVALID_INPUT
