@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 
 from wxocr_async.errors import ERRCODE_IMAGE_TOO_LARGE
 from wxocr_async.http_errors import HttpError
-from wxocr_async.images import MAX_IMAGE_BYTES
+from wxocr_async.surface import MAX_REQUEST_BODY
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: the most of a request body either service reads: WeChat's image limit (2 MiB) plus
-#: 64 KiB for the multipart form around the image (boundaries, part headers, small fields)
-MAX_BODY_BYTES = MAX_IMAGE_BYTES + 64 * 1024
+#: 64 KiB for the multipart form around the image (boundaries, part headers, small
+#: fields), the same cap as ``wxocr serve``'s
+MAX_BODY_BYTES = MAX_REQUEST_BODY
 
 
 class BodyTooLarge(Exception):

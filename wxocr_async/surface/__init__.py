@@ -7,13 +7,14 @@ what answers are left to each assembly: the emulator (canned replies, faults, co
 and the server (the local engine, its own authentication, health and metrics).
 """
 
-from .app import OCR_NAMES, ReceivedImage, WeChatSurface
+from .app import MAX_REQUEST_BODY, OCR_NAMES, ReceivedImage, WeChatSurface
 from .multipart import FilePart, file_part, media_type
 from .tokens import TokenTable
 from .wire import ERRMSGS, Reply, error_reply, json_response
 
 __all__ = [
     "ERRMSGS",
+    "MAX_REQUEST_BODY",
     "OCR_NAMES",
     "FilePart",
     "ReceivedImage",
