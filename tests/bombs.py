@@ -132,3 +132,14 @@ def webp_bomb(
     assert data[12:16] == b"VP8L" and max(width, height) <= 2**14
     bits = struct.unpack_from("<I", data, 21)[0] & ~((1 << 28) - 1)
     return _patch(data, 21, "<I", bits | (width - 1) | (height - 1) << 14)
+
+
+def jpeg_scan_bomb(width: int = 64, height: int = 64, scans: int = 500) -> bytes:
+    """A progressive JPEG of allowed dimensions whose last scan is repeated until it has
+    about ``scans`` scans: each is another pass over every coefficient (a decoder's time,
+    not its memory)."""
+    data = _small("JPEG", "L", (width, height), progressive=True)
+    end = data.rindex(b"\xff\xd9")
+    last = data.rindex(b"\xff\xda", 0, end)
+    have = data.count(b"\xff\xda")
+    return data[:end] + data[last:end] * max(0, scans - have) + data[end:]

@@ -676,3 +676,19 @@ def test_corrupted_images(name: str, edits: Sequence[tuple[int, int]], cut: int)
     for index, value in edits:
         data[index % min(len(data), 64)] = value
     check_never_raises(bytes(data[: len(data) - cut % len(data)]))
+
+
+def test_a_jpeg_of_too_many_scans_is_refused() -> None:
+    from wxocr_async.image_header import MAX_JPEG_SCANS, jpeg_scans
+
+    from .bombs import jpeg_scan_bomb
+
+    bomb = jpeg_scan_bomb(scans=MAX_JPEG_SCANS + 1)
+    assert jpeg_scans(bomb) == MAX_JPEG_SCANS + 1 and image_dimensions(bomb) == (64, 64)
+    assert pixel_problem(bomb) == f"the JPEG has 101 scans; at most {MAX_JPEG_SCANS} are decoded"
+    allowed = jpeg_scan_bomb(scans=MAX_JPEG_SCANS)
+    assert pixel_problem(allowed) is None
+    photo = save(picture((640, 480)), "JPEG", progressive=True)
+    assert 1 < jpeg_scans(photo) < 20 and pixel_problem(photo) is None
+    assert jpeg_scans(save(picture((64, 64)), "JPEG")) == 1  # baseline: one scan
+    assert jpeg_scans(save(picture((64, 64)), "PNG")) == 0
