@@ -157,4 +157,5 @@ def test_only_the_documented_loggers_exist() -> None:
         "wxocr_async.token",
         "wxocr_async.limits",
         "wxocr_async.local",
+        "wxocr_async.server",  # wxocr serve (and the emulator's WeChat surface)
     }

@@ -8,6 +8,7 @@ import contextlib
 import io
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -542,3 +543,183 @@ async def test_slow_clients_are_dropped_while_others_are_answered(
     assert all(PRINTED_LINE in [i.text for i in r.items or ()] for r in answered)
     after = metric(await metrics(http, open_server.base_url), "wxocr_slow_clients_dropped_total")
     assert after - before >= 25
+
+
+# -- what the red team found --------------------------------------------------------------
+
+
+async def raw_exchange(port: int, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    """Send ``head`` (and ``body``), read until the server closes or a whole reply with
+    a Content-Length is in: (status, reply bytes)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head + body)
+        await writer.drain()
+        reply = await asyncio.wait_for(read_reply(reader), HANG_GUARD)
+    finally:
+        writer.close()
+    status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else 0
+    return status, reply
+
+
+async def read_reply(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    while head.startswith(b"HTTP/1.1 100 "):  # an interim reply: the real one follows
+        head = await reader.readuntil(b"\r\n\r\n")
+    length = re.search(rb"(?i)content-length: *(\d+)", head)
+    body = await reader.readexactly(int(length.group(1))) if length else await reader.read()
+    return head + body
+
+
+def port_of(server: ServeProcess) -> int:
+    return int(server.base_url.rsplit(":", 1)[1])
+
+
+async def test_an_ocr_call_without_its_token_is_answered_before_its_body(
+    token_server: ServeProcess,
+) -> None:
+    """No token, 2 MB announced and none sent: answered at once, the body never read (a
+    stranger cannot make the server hold 2 MB per connection)."""
+    head = (
+        b"POST /cv/ocr/comm HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        b"Content-Length: 2000000\r\n\r\n"
+    )
+    status, reply = await raw_exchange(port_of(token_server), head)
+    assert status == 200 and b'"errcode": 41001' in reply and b"Connection: close" in reply
+    wrong = head.replace(b"/cv/ocr/comm", b"/cv/ocr/comm?access_token=wrong-token-0123")
+    status, reply = await raw_exchange(port_of(token_server), wrong)
+    assert b'"errcode": 40001' in reply
+    huge = head.replace(b"2000000", b"100000000000").replace(
+        b"/cv/ocr/comm", f"/cv/ocr/comm?access_token={TOKEN}".encode()
+    )
+    status, reply = await raw_exchange(port_of(token_server), huge)
+    assert status == 413 and b'"errcode": 101002' in reply
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        f"GET /cgi-bin/token?grant_type=client_credential&appid=a&secret={SECRET} HTTP/9.9",
+        f"POST /cv/ocr/comm?access_token={TOKEN}&img_url=http://x/{'a' * 9000} HTTP/1.1",
+        f"G\x01T /cv/ocr/comm?access_token={TOKEN} HTTP/1.1",
+    ],
+    ids=["bad-version", "long-url", "bad-method"],
+)
+async def test_a_malformed_request_is_answered_in_json_without_its_text(
+    token_server: ServeProcess, request_line: str
+) -> None:
+    status, reply = await raw_exchange(port_of(token_server), f"{request_line}\r\n\r\n".encode())
+    assert status == 400 and b'"errcode": 400' in reply and b"application/json" in reply
+    for secret in (TOKEN, SECRET):
+        assert secret.encode() not in reply and secret not in token_server.stderr
+
+
+async def test_token_requests_are_small_and_never_crash_the_parser(
+    pair_server: ServeProcess, http: aiohttp.ClientSession
+) -> None:
+    url = f"{pair_server.base_url}/cgi-bin/stable_token"
+    assert await call(http, "POST", url, data=b"[" * 100_000) == (
+        413,
+        {"errcode": 101002, "errmsg": ANY_TEXT},
+    )
+    status, reply = await call(http, "POST", url, data=b"[" * 4000)  # nested past recursion
+    assert status == 200 and reply["errcode"] == -1
+    assert "Traceback" not in pair_server.stderr
+
+
+class _AnyText(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str)
+
+    __hash__ = str.__hash__
+
+
+ANY_TEXT = _AnyText()
+
+
+async def test_a_jpeg_of_thousands_of_scans_is_refused(
+    token_server: ServeProcess, http: aiohttp.ClientSession
+) -> None:
+    status, reply = await post_image(
+        http, token_server.base_url, bombs.jpeg_scan_bomb(scans=5000), access_token=TOKEN
+    )
+    assert status == 200 and reply["errcode"] == 101002 and "scans" in reply["errmsg"]
+
+
+async def test_replies_name_no_versions(
+    token_server: ServeProcess, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{token_server.base_url}/healthz") as resp:
+        assert resp.headers["Server"] == "wxocr"
+
+
+async def test_connections_past_the_cap_are_closed_at_once() -> None:
+    with serving("--max-connections", "3") as server:
+        port = port_of(server)
+        held = []
+        for _ in range(3):  # each known to the server: it answered on it
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b" 200 " in await asyncio.wait_for(read_reply(reader), HANG_GUARD)
+            held.append(writer)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            with contextlib.suppress(ConnectionError):
+                assert await asyncio.wait_for(reader.read(), HANG_GUARD) == b""
+        finally:
+            writer.close()
+        held.pop().close()  # room again
+        async with aiohttp.ClientSession() as http:
+            text = await metrics(http, server.base_url)
+        assert metric(text, "wxocr_connections_refused_total") >= 1
+        for writer in held:
+            writer.close()
+
+
+def wait_for_connections(server: ServeProcess, count: int) -> None:
+    """Until the server counts ``count`` client connections besides the one asking."""
+    import urllib.request
+
+    deadline = time.monotonic() + HANG_GUARD
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{server.base_url}/metrics", timeout=HANG_GUARD) as resp:
+            if metric(resp.read().decode(), "wxocr_connections") >= count + 1:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"the server never had {count} connections")
+
+
+def test_sigterm_does_not_wait_for_a_client_half_way_through_a_request() -> None:
+    """A client 3 bytes into a 100-byte body, a --request-timeout of 10 minutes: SIGTERM
+    closes its connection instead of waiting (the hang guard here is 20 s)."""
+    import socket
+    import subprocess
+
+    server = ServeProcess("--request-timeout", "600")
+    server.wait_ready()
+    with socket.create_connection(("127.0.0.1", port_of(server))) as sock:
+        sock.sendall(b"POST /cv/ocr/comm HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+        wait_for_connections(server, 1)
+        server.proc.terminate()
+        try:
+            code = server.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            raise
+        finally:
+            server.stop()
+    assert code == 0, server.stderr
+
+
+def test_workers_end_when_the_server_is_killed() -> None:
+    server = ServeProcess()
+    server.wait_ready()
+    workers = server.pids()[1:]
+    assert workers
+    server.proc.kill()
+    server.stop()
+    deadline = time.monotonic() + 30  # a worker looks at its parent every second
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in workers if running(pid)] == []

@@ -20,9 +20,11 @@ from ..endpoints import BY_METHOD
 from .errors import CommandError
 
 PROG = "wxocr"
-#: seconds a client has to deliver a whole request to ``wxocr serve`` (the server's own
-#: constant; not imported from it: ``--help`` loads neither aiohttp.web nor the engine)
+#: seconds a client has to deliver a whole request to ``wxocr serve``, and its connections
+#: open at once (the server's own constants, repeated: ``--help`` loads neither aiohttp.web
+#: nor the engine; tests/test_serve.py checks that they agree)
 DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_MAX_CONNECTIONS = 1000
 
 #: subcommand -> client method: named like the methods, with dashes
 ENDPOINT_COMMANDS = {method.replace("_", "-"): method for method in BY_METHOD}
@@ -139,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="close a connection that has not delivered a whole request in this time "
         f"({DEFAULT_REQUEST_TIMEOUT:g})",
+    )
+    s.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections open at once; more are closed at once ({DEFAULT_MAX_CONNECTIONS})",
     )
     s.add_argument(
         "--no-auth",

@@ -43,6 +43,7 @@ async def serve(args: argparse.Namespace) -> None:
         allow_open=args.no_auth,
         allow_private_urls=args.allow_private_urls,
         request_timeout=args.request_timeout,
+        max_connections=args.max_connections,
     )
     terminated = asyncio.Event()
     with on_termination(lambda _: terminated.set()):  # from the start: loading included

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 import traceback
 from typing import Any
@@ -174,6 +175,21 @@ def _recognise(endpoint: str, data: bytes) -> dict[str, Any]:
 
 
 def worker_init(threads: int) -> None:
-    """A worker process's start: the model loaded before the first image arrives."""
+    """A worker process's start: the model loaded before the first image arrives, and a
+    watch on the parent, so that the worker ends with it however it ended (SIGKILL
+    included: a pool left running under PID 1 holds the parent's pipes and memory)."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    parent = os.getppid()
+    threading.Thread(target=_end_with_parent, args=(parent,), daemon=True).start()
     load_model(threads)
+
+
+#: seconds between looks at whether the worker's parent is still alive
+PARENT_CHECK_INTERVAL = 1.0
+
+
+def _end_with_parent(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_INTERVAL)
+        if os.getppid() != parent:  # reparented: the parent is gone
+            os._exit(1)

@@ -14,15 +14,24 @@ import asyncio
 import contextlib
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from ..errors import InvalidInput
 from ..fetch import DEFAULT_FETCH_TIMEOUT, ImageFetcher
 from ..local.backend import RECOGNITION_TIMEOUT, LocalBackend
 from ..local.engine import LocalEngine
-from ..surface import ReceivedImage, Reply, TokenTable, WeChatSurface
+from ..surface import (
+    OCR_NAMES,
+    ReceivedImage,
+    Reply,
+    TokenTable,
+    WeChatSurface,
+    body_too_large,
+    json_response,
+)
 from .auth import ServerAuth, is_loopback_host
 from .metrics import CONTENT_TYPE, ServerMetrics
-from .watchdog import Watchdogs
+from .watchdog import MAX_CONNECTIONS, Watchdogs
 
 #: seconds a client has to deliver a whole request (``--request-timeout``)
 DEFAULT_REQUEST_TIMEOUT = 30.0
@@ -36,8 +45,10 @@ class OcrServer(WeChatSurface):
     ``auth``: who may call (see :class:`ServerAuth`); an open server refuses to listen
     beyond loopback unless ``allow_open``. ``allow_private_urls``: fetch ``img_url`` from
     private addresses too. ``request_timeout``: seconds a client has to deliver a whole
-    request. Start with :meth:`start` (listening, ``/healthz`` 503), then
-    :meth:`load_models` (``/healthz`` 200)."""
+    request; ``max_connections``: connections open at once (more are closed at once).
+    Nothing is read from a request whose ``Content-Length`` is over the cap or whose OCR
+    call carries no valid token: it is answered and its connection closed. Start with
+    :meth:`start` (listening, ``/healthz`` 503), then :meth:`load_models` (200)."""
 
     def __init__(
         self,
@@ -49,6 +60,7 @@ class OcrServer(WeChatSurface):
         fetch_timeout: float = DEFAULT_FETCH_TIMEOUT,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         recognition_timeout: float = RECOGNITION_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         if not request_timeout > 0:
             raise InvalidInput(f"request_timeout must be positive, not {request_timeout!r}")
@@ -63,7 +75,7 @@ class OcrServer(WeChatSurface):
         self.auth = auth
         self.allow_open = allow_open
         self.backend = LocalBackend(engine, timeout=recognition_timeout)
-        self.watchdogs = Watchdogs(request_timeout)
+        self.watchdogs = Watchdogs(request_timeout, max_connections=max_connections)
         self.metrics = ServerMetrics(engine, self.watchdogs, tokens)
         engine.on_recognised = self.metrics.recognised
         self.ready = False
@@ -85,10 +97,9 @@ class OcrServer(WeChatSurface):
                 "WXOCR_APPID and WXOCR_SECRET (or pass --no-auth to serve it open)"
             )
         app = self.make_app()
-        app.middlewares.append(self.watchdogs.middleware())
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
-        )
+        app.middlewares.extend([self._before_the_body(), self.watchdogs.middleware()])
+        app.on_response_prepare.append(_plain_server_header)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE)
         await self._runner.setup()
         assert self._runner.server is not None
         loop = asyncio.get_running_loop()
@@ -114,6 +125,7 @@ class OcrServer(WeChatSurface):
         self.ready = False
         if self._listener is not None:
             self._listener.close()
+            self.watchdogs.abort_idle()  # a client half-way through a request is not waited for
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -125,6 +137,33 @@ class OcrServer(WeChatSurface):
         await self.fetcher.close()
 
     # -- WeChat's surface, decided ------------------------------------------------------------
+
+    def _before_the_body(self) -> Middleware:
+        """Refuses what can be refused from the head alone, leaving the body unread and
+        closing the connection: a ``Content-Length`` over the cap (413), an OCR call
+        without a valid token. A stranger cannot make the server read (and hold) 2 MB."""
+
+        @web.middleware
+        async def before_the_body(request: web.Request, handler: Handler) -> web.StreamResponse:
+            refusal = self._head_refusal(request)
+            if refusal is None:
+                return await handler(request)
+            refusal.force_close()
+            return refusal
+
+        return before_the_body
+
+    def _head_refusal(self, request: web.Request) -> web.Response | None:
+        length = request.content_length
+        if length is not None and length > self.max_body:
+            return json_response(body_too_large(self.max_body), status=413)
+        name = request.match_info.get("name")
+        if request.method == "POST" and name in OCR_NAMES:
+            err = self.access_error(request)
+            if err is not None:
+                self.answered(name, err)
+                return json_response(err)
+        return None
 
     def access_error(self, request: web.Request) -> Reply | None:
         if self.auth.is_open:
@@ -151,3 +190,8 @@ class OcrServer(WeChatSurface):
     async def _metrics(self, request: web.Request) -> web.Response:
         body = self.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+async def _plain_server_header(request: web.Request, response: web.StreamResponse) -> None:
+    """``Server: wxocr``: no versions of Python and aiohttp for a stranger to look up."""
+    response.headers["Server"] = "wxocr"

@@ -85,6 +85,11 @@ class _StateCollector(Collector):
             "Connections closed for not delivering a request in time",
             self._watchdogs.dropped,
         )
+        yield CounterMetricFamily(
+            "wxocr_connections_refused",
+            "Connections closed at once, past the most open at a time",
+            self._watchdogs.refused,
+        )
         yield GaugeMetricFamily(
             "wxocr_tokens_live", "Access tokens issued and kept", value=len(self._tokens)
         )

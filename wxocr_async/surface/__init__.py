@@ -7,7 +7,7 @@ what answers are left to each assembly: the emulator (canned replies, faults, co
 and the server (the local engine, its own authentication, health and metrics).
 """
 
-from .app import MAX_REQUEST_BODY, OCR_NAMES, ReceivedImage, WeChatSurface
+from .app import MAX_REQUEST_BODY, OCR_NAMES, ReceivedImage, WeChatSurface, body_too_large
 from .multipart import FilePart, file_part, media_type
 from .tokens import TokenTable
 from .wire import ERRMSGS, Reply, error_reply, json_response
@@ -21,6 +21,7 @@ __all__ = [
     "Reply",
     "TokenTable",
     "WeChatSurface",
+    "body_too_large",
     "error_reply",
     "file_part",
     "json_response",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -17,10 +18,14 @@ from .multipart import FilePart, file_part, media_type
 from .tokens import TokenTable
 from .wire import ERRMSGS, Reply, error_reply, json_response
 
+log = logging.getLogger("wxocr_async.server")
+
 #: the OCR endpoints' wire names (``/cv/ocr/{name}``)
 OCR_NAMES = tuple(BY_NAME)
 #: an upload's image plus the multipart framing around it, with room to spare
 MAX_REQUEST_BODY = MAX_IMAGE_BYTES + 64 * 1024
+#: a stable_token request's JSON body at most
+MAX_TOKEN_REQUEST = 4096
 
 
 class ReceivedImage:
@@ -159,9 +164,12 @@ class WeChatSurface:
             return early
         if request.method != "POST":
             return json_response(error_reply(43002))
+        raw = await request.read()
+        if len(raw) > MAX_TOKEN_REQUEST:  # an appid and a secret: a few hundred bytes
+            return json_response(body_too_large(MAX_TOKEN_REQUEST), status=413)
         try:
-            body = json.loads(await request.read())
-        except ValueError:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
             return json_response(error_reply(-1))
         if not isinstance(body, dict) or body.get("grant_type") != "client_credential":
             return json_response(error_reply(40002))
@@ -187,8 +195,14 @@ class WeChatSurface:
 _HTTP_ERRCODES = {404: 404, 405: 43002, 413: 101002}
 
 
+def body_too_large(max_body: int) -> Reply:
+    """The reply to a request body over ``max_body`` (HTTP 413)."""
+    return error_reply(101002, f"request body too large: at most {max_body} bytes")
+
+
 def _json_errors(max_body: int) -> Middleware:
-    """aiohttp's own errors (404, 413, ...) in WeChat's JSON shape, not its text pages."""
+    """aiohttp's own errors (404, 413, ...) and our failures in WeChat's JSON shape, not
+    its text pages."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -197,13 +211,16 @@ def _json_errors(max_body: int) -> Middleware:
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
+            if exc.status == 413:
+                return json_response(body_too_large(max_body), status=413)
             if exc.status == 404:
                 errmsg = f"not found: no API at {request.path[:200]}"
-            elif exc.status == 413:
-                errmsg = f"request body too large: at most {max_body} bytes"
             else:
                 errmsg = exc.reason
             errcode = _HTTP_ERRCODES.get(exc.status, -1)
             return json_response(error_reply(errcode, errmsg), status=exc.status)
+        except Exception:  # a bug of ours: WeChat's system error, the traceback logged
+            log.exception("answering %s failed", request.path[:200])
+            return json_response(error_reply(-1), status=500)
 
     return middleware
