@@ -723,3 +723,16 @@ def test_workers_end_when_the_server_is_killed() -> None:
     while any(running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [pid for pid in workers if running(pid)] == []
+
+
+def test_the_commands_defaults_are_the_servers() -> None:
+    from wxocr_async import cli
+    from wxocr_async.server import app, watchdog
+
+    assert cli.DEFAULT_REQUEST_TIMEOUT == app.DEFAULT_REQUEST_TIMEOUT
+    assert cli.DEFAULT_MAX_CONNECTIONS == watchdog.MAX_CONNECTIONS
+
+
+def test_a_short_token_is_warned_about_without_showing_it() -> None:
+    code, _, err = run_serve("--port", "0", "--no-auth", env={"WXOCR_TOKEN": "tok-1"})
+    assert code == 1 and "WXOCR_TOKEN has 5 characters" in err and "tok-1" not in err

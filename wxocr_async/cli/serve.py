@@ -17,6 +17,9 @@ from .signals import on_termination
 if TYPE_CHECKING:
     from ..server import OcrServer
 
+#: a WXOCR_TOKEN shorter than this is warned about (it can be guessed)
+MIN_TOKEN_LENGTH = 16
+
 
 async def serve(args: argparse.Namespace) -> None:
     """Listen (``/healthz`` 503), load the models (200), serve until SIGTERM/SIGINT."""
@@ -31,6 +34,12 @@ async def serve(args: argparse.Namespace) -> None:
         auth = ServerAuth.from_env()
     except InvalidInput as exc:
         raise CommandError(exc.errmsg) from None
+    if auth.token is not None and len(auth.token) < MIN_TOKEN_LENGTH:
+        print(
+            f"wxocr serve: warning: WXOCR_TOKEN has {len(auth.token)} characters; use at "
+            f"least {MIN_TOKEN_LENGTH} random ones (e.g. openssl rand -hex 24)",
+            file=sys.stderr,
+        )
     if args.no_auth and not auth.is_open:
         raise CommandError("--no-auth contradicts WXOCR_TOKEN/WXOCR_APPID: unset them or drop it")
     # recognition failures are logged at ERROR with their traceback: to stderr
