@@ -4,9 +4,14 @@ fallback (`wxocr serve` has tests/test_serve.py)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import math
 import os
+import subprocess
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -173,3 +178,110 @@ async def test_a_bomb_is_refused_in_process_too() -> None:
     async with wx.OcrClient(engine="local") as ocr:
         with pytest.raises(wx.InvalidImageData, match="30000×30000 pixels"):
             await ocr.printed_text(jpeg_bomb())
+
+
+# -- a slow machine makes it slow, not wrong ----------------------------------------------
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Yield to the loop until ``condition`` holds (no clock: a count of turns)."""
+    for _ in range(100_000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+async def test_an_image_cancelled_while_waiting_is_never_recognised() -> None:
+    seen: list[str] = []
+    async with LocalEngine(workers=0) as engine:
+        engine.on_recognised = lambda endpoint, _: seen.append(endpoint)
+        first = asyncio.ensure_future(engine.recognise("comm", PRINTED.read_bytes()))
+        await until(lambda: engine.running == 1)
+        waiting = asyncio.ensure_future(engine.recognise("idcard", PRINTED.read_bytes()))
+        await until(lambda: engine.queued == 1)
+        waiting.cancel()
+        assert (await asyncio.wait_for(first, HANG_GUARD))["errcode"] == 0
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert engine.in_flight == 0
+    assert seen == ["comm"]  # the cancelled image never reached the worker
+
+
+async def test_the_timeout_counts_the_recognition_not_the_wait_for_a_worker() -> None:
+    """Pages ahead hold the one worker for twice the call's timeout, and the call still
+    succeeds: its clock starts when the worker takes its image. The timeout is three
+    times the call's own recognition and the pages are counted from their own time,
+    both measured first in this run (no figure assumed of the machine)."""
+    line, page = one_line_png(), PRINTED.read_bytes()
+    async with LocalEngine(workers=0) as engine:
+        line_seconds = await timed(engine.recognise("comm", line))
+        page_seconds = await timed(engine.recognise("comm", page))
+        timeout = 3 * line_seconds
+        ahead = [
+            asyncio.ensure_future(engine.recognise("comm", page))
+            for _ in range(math.ceil(2 * timeout / page_seconds) + 1)
+        ]
+        await until(lambda: engine.queued == len(ahead) - 1)
+        started = time.monotonic()
+        call = engine.recognise("comm", line, timeout=timeout)
+        reply = await asyncio.wait_for(call, HANG_GUARD)
+        waited = time.monotonic() - started
+        await asyncio.gather(*ahead)
+    assert reply["errcode"] == 0 and [i["text"] for i in reply["items"]] == ["OCR 123"]
+    assert waited > timeout, f"waited {waited:.2f} s, under {timeout:.2f}: proves nothing"
+
+
+async def timed(call: Awaitable[object]) -> float:
+    started = time.monotonic()
+    await asyncio.wait_for(call, HANG_GUARD)
+    return time.monotonic() - started
+
+
+def one_line_png() -> bytes:
+    """A page of one short line, 736 px a side (RapidOCR enlarges anything smaller)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (736, 736), "white")
+    font = ImageFont.truetype(FONT, 40) if Path(FONT).exists() else None
+    ImageDraw.Draw(image).text((40, 300), "OCR 123", fill="black", font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+
+
+async def test_a_local_failure_names_the_local_engine() -> None:
+    async with wx.OcrClient(engine="local") as ocr:
+        with pytest.raises(wx.CertificateNotFound) as info:
+            await ocr.idcard(PRINTED)
+    err = info.value
+    assert err.errcode == 101001 and err.origin == "local"
+    assert "the local engine found no ID card" in str(err) and "certificate not found" in str(err)
+    code, _, stderr = await _cli("idcard", str(PRINTED), env=offline_env())
+    assert code == 1 and "the local engine found no ID card" in stderr
+    assert "WeChat" not in stderr.replace("WXOCR", "")
+
+
+def test_the_engine_uses_the_cpus_it_may_use() -> None:
+    """OMP_NUM_THREADS and the affinity mask, in a process of their own."""
+    script = (
+        "import os; os.sched_setaffinity(0, {0}); "
+        "from wxocr_async.local.engine import usable_cpus, LocalEngine; "
+        "print(usable_cpus(), LocalEngine(workers=0).threads)"
+    )
+    env = {**offline_env(), "OMP_NUM_THREADS": ""}
+    pinned = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, timeout=HANG_GUARD
+    )
+    assert pinned.stdout.split() == [b"1", b"1"], pinned.stderr
+    env["OMP_NUM_THREADS"] = "1"
+    capped = subprocess.run(
+        [sys.executable, "-c", script.replace("{0}", "os.sched_getaffinity(0)")],
+        env=env,
+        capture_output=True,
+        timeout=HANG_GUARD,
+    )
+    assert capped.stdout.split() == [b"1", b"1"], capped.stderr

@@ -501,20 +501,42 @@ class OcrClient:
         timeout: float | None,
     ) -> dict[str, Any]:
         """The local engine's reply, decoded like WeChat's (its errors raised)."""
+        from .local.messages import local_error, local_timeout
+
+        try:
+            async with asyncio.timeout(timeout):  # the download, if any
+                data = image.data if image is not None else await self._download(img_url)
+        except TimeoutError:
+            raise RequestTimeout(
+                f"img_url was not downloaded within {timeout} s", endpoint=endpoint.path
+            ) from None
+        # starting the engine and waiting for a slot or a worker are not the image's time
+        engine = await self._local_engine_started()
+        async with self._limits.slot():
+            try:
+                reply = await engine.recognise(endpoint.name, data, timeout=timeout)
+            except TimeoutError:
+                raise local_timeout(timeout, endpoint.path) from None
+        try:
+            return check_reply(reply, endpoint.path)
+        except WxOcrError as exc:
+            raise local_error(exc, endpoint.name) from None
+
+    async def warm_up(self) -> None:
+        """Start the local engine's workers and load their models now, not in the first
+        call that needs them (whose ``timeout`` does not count that time either). Does
+        nothing for a client that reads with WeChat alone."""
+        if self.engine != "local" and self.fallback != "local":
+            return
+        await self._guarded("local engine", self._local_engine_started)
+
+    async def _local_engine_started(self) -> LocalEngine:
         if self._local_engine is None:
             from .local.engine import LocalEngine
 
             self._local_engine = LocalEngine(workers=self._local_workers)
-        try:
-            async with asyncio.timeout(timeout):
-                data = image.data if image is not None else await self._download(img_url)
-                async with self._limits.slot():
-                    reply = await self._local_engine.recognise(endpoint.name, data)
-        except TimeoutError:
-            raise RequestTimeout(
-                f"the local engine gave no reply within {timeout} s", endpoint=endpoint.path
-            ) from None
-        return check_reply(reply, endpoint.path)
+        await self._local_engine.start()
+        return self._local_engine
 
     async def _download(self, img_url: str | None) -> bytes:
         """The image at ``img_url``, fetched as WeChat would (under 2 MB, no redirect, no

@@ -53,6 +53,11 @@ class WxOcrError(Exception):
 
     #: whether the same request may succeed if sent again unchanged
     retryable: bool = False
+    #: where it happened: ``"wechat"`` (WeChat's reply, or the way to it), ``"local"``
+    #: (the local engine: the errcode is still WeChat's, so handling code serves both),
+    #: ``"store"`` (Redis), ``"input"`` (the call's arguments: nothing was sent),
+    #: ``"client"`` (this client, e.g. closed)
+    origin: str = "wechat"
 
     def __init__(self, errcode: int, errmsg: str, *, endpoint: str | None = None) -> None:
         super().__init__(errcode, errmsg)
@@ -232,6 +237,8 @@ class BadResponse(TransportError):
 class InvalidInput(WxOcrError, ValueError):
     """The call's arguments are wrong (errcode ``ERRCODE_INVALID_INPUT``); nothing was sent."""
 
+    origin = "input"
+
     def __init__(self, errmsg: str, *, errcode: int = ERRCODE_INVALID_INPUT) -> None:
         super().__init__(errcode, errmsg)
 
@@ -266,6 +273,8 @@ class StoreUnavailable(WxOcrError):
     """The shared store (Redis) could not be reached or answered with an error
     (errcode ``ERRCODE_STORE``)."""
 
+    origin = "store"
+
     retryable = True
 
     def __init__(self, errmsg: str) -> None:
@@ -275,6 +284,8 @@ class StoreUnavailable(WxOcrError):
 class ClientClosed(WxOcrError):
     """The client was closed while this call was waiting or in flight, or before it
     started (errcode ``ERRCODE_CLOSED``)."""
+
+    origin = "client"
 
     def __init__(
         self, errmsg: str = "the client was closed", *, endpoint: str | None = None

@@ -278,10 +278,20 @@ async def _batch(args: argparse.Namespace) -> int:
     # the batch's own bound is the one that matters; the client's must not be lower
     options["concurrency"] = max(args.concurrency, 1)
     options["daily_quota"] = args.daily_quota
-    progress = make_progress(interval=_progress_interval())
     # offline, every core recognises: one worker process per core
     options["local_workers"] = default_workers()
     async with client_from_env(store_url=args.store, **options) as ocr:
+        if ocr.engine == "local":  # before the bar: the notice, then the models' loading
+            print(
+                f"wxocr: loading the models in {options['local_workers']} worker processes...",
+                file=sys.stderr,
+                flush=True,
+            )
+            try:
+                await ocr.warm_up()
+            except WxOcrError as exc:
+                raise CommandError(exc.errmsg) from None
+        progress = make_progress(interval=_progress_interval())
         return await run(job, ocr, progress)
 
 

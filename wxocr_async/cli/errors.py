@@ -37,8 +37,14 @@ def quota_reset_text(now: float | None = None) -> str:
 
 
 def describe(exc: WxOcrError, base_url: str) -> str:
-    """What went wrong and what to do about it, in one line (the error is already scrubbed
-    of secret values by the client)."""
+    """What went wrong and what to do about it, in one line, naming where it happened:
+    WeChat (or the server at ``base_url``), the local engine, Redis, the input (the error
+    is already scrubbed of secret values by the client)."""
+    if exc.origin == "local":
+        hint = " (--timeout to wait longer)" if isinstance(exc, RequestTimeout) else ""
+        return f"{exc.errmsg}{hint}"
+    if exc.origin in ("store", "client"):
+        return exc.errmsg
     if isinstance(exc, (BadAppCredentials, CredentialMissing)):
         return f"WeChat refused the app credentials ({exc}): check WXOCR_APPID and WXOCR_SECRET"
     if isinstance(exc, InvalidCredential):

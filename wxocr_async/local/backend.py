@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from .engine import BUSY, EngineBusy, LocalEngine
 
-#: seconds one image may take before the server gives up on it and answers -1 (a large
-#: printed page takes ~3 s; a stuck worker must not hold a request forever)
+#: seconds one image's recognition may take, from the moment a worker takes it, before
+#: the server gives up on it and answers -1 (a large printed page takes ~3 s; a stuck
+#: worker must not hold a request forever)
 RECOGNITION_TIMEOUT = 120.0
 
 
@@ -23,7 +23,6 @@ class LocalBackend:
 
     async def reply(self, endpoint: str, image: bytes) -> Mapping[str, Any]:
         try:
-            async with asyncio.timeout(self.timeout):
-                return await self.engine.recognise(endpoint, image, wait=False)
+            return await self.engine.recognise(endpoint, image, wait=False, timeout=self.timeout)
         except (EngineBusy, TimeoutError):
             return dict(BUSY)

@@ -1,8 +1,10 @@
 """The local engine: recognition off the event loop, in a pool sized to the cores.
 
-Models are loaded once per worker, when the pool starts. At most ``queue`` images wait
-for a worker; beyond that, :meth:`LocalEngine.recognise` waits for room (a client) or,
-with ``wait=False``, raises :class:`EngineBusy` at once (a server answers -1).
+Models are loaded once per worker, when the pool starts. An image is handed to the pool
+only when a worker is free, so it starts at once and its ``timeout`` counts the
+recognition alone; until then it waits here, where a cancelled caller leaves nothing
+behind. With ``wait=False`` (a server) and ``queue`` images waiting already,
+:meth:`LocalEngine.recognise` raises :class:`EngineBusy` at once (the server answers -1).
 """
 
 from __future__ import annotations
@@ -34,11 +36,26 @@ class EngineBusy(Exception):
 
 
 def default_workers() -> int:
-    """One worker per core this process may use."""
+    """One worker per CPU this process may use (:func:`usable_cpus`)."""
+    return usable_cpus()
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use: its affinity mask (``taskset``, a container's
+    cpuset), lowered by ``OMP_NUM_THREADS`` when that is set, never the host's every core."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if omp.isdigit() and int(omp) > 0:
+        cpus = min(cpus, int(omp))
+    return max(1, cpus)
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class LocalEngine:
@@ -72,13 +89,15 @@ class LocalEngine:
         self.queue = queue if queue is not None else 2 * max(workers, 1)
         #: called with (endpoint, seconds a worker spent) after each recognition
         self.on_recognised: Callable[[str, float], None] | None = None
-        #: images being recognised or waiting for a worker
-        self.in_flight = 0
+        #: images being recognised now, and waiting for a worker
+        self.running = 0
+        self.queued = 0
         #: times a dead worker's pool was replaced
         self.restarts = 0
         #: images refused for their pixel size, never decoded
         self.refused = 0
         self._executor: concurrent.futures.Executor | None = None
+        self._loading: asyncio.Future[None] | None = None
         self._slots: asyncio.Semaphore | None = None
         self._slots_loop: asyncio.AbstractEventLoop | None = None
 
@@ -86,17 +105,30 @@ class LocalEngine:
         return f"LocalEngine(workers={self.workers}, queue={self.queue})"
 
     async def start(self) -> None:
-        """Start the workers and load the models in each (idempotent); a failure to is
-        :class:`~wxocr_async.errors.SystemBusy` (errcode -1)."""
-        if self._executor is not None:
+        """Start the workers and load the models in each; callers at the same time share
+        one start, and return once every model is loaded. A failure to start is
+        :class:`~wxocr_async.errors.SystemBusy` (errcode -1), and the next call tries
+        again."""
+        if self._executor is not None and self._loading is None:
             return
+        loading = self._loading
+        if loading is None or loading.get_loop() is not asyncio.get_running_loop():
+            loading = self._loading = asyncio.ensure_future(self._start_once())
+            loading.add_done_callback(_retrieved)  # every caller may have been cancelled
+        await asyncio.shield(loading)  # a cancelled caller leaves the start to the others
+
+    async def _start_once(self) -> None:
         try:
             await self._start()
         except Exception as exc:
-            await self._restart()
-            raise SystemBusy(
-                -1, f"the local engine could not start: {type(exc).__name__}: {exc}"
-            ) from None
+            executor, self._executor = self._executor, None
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
+            err = SystemBusy(-1, f"the local engine could not start: {type(exc).__name__}: {exc}")
+            err.origin = "local"
+            raise err from None
+        finally:
+            self._loading = None
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -118,12 +150,22 @@ class LocalEngine:
             )
         )
 
-    async def recognise(self, endpoint: str, data: bytes, *, wait: bool = True) -> dict[str, Any]:
-        """WeChat's reply for ``data`` sent to ``endpoint``. An image whose header claims
-        more than :data:`~wxocr_async.image_header.MAX_IMAGE_PIXELS` (or a side over
-        :data:`~wxocr_async.image_header.MAX_IMAGE_SIDE`), or whose size cannot be read,
-        is 101002 at once, having decoded nothing. A cancelled caller leaves its image to
-        finish in the worker (its slot is held until then: the bound stays true)."""
+    async def recognise(
+        self, endpoint: str, data: bytes, *, wait: bool = True, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """WeChat's reply for ``data`` sent to ``endpoint``.
+
+        An image whose header claims more than
+        :data:`~wxocr_async.image_header.MAX_IMAGE_PIXELS` (or a side over
+        :data:`~wxocr_async.image_header.MAX_IMAGE_SIDE`), or whose size cannot be read, is
+        101002 at once, having decoded nothing. Otherwise the image waits for a free
+        worker (with ``wait=False`` and ``queue`` images waiting already,
+        :class:`EngineBusy` at once) and is handed to it. ``timeout``: seconds for the
+        recognition itself, counted from that moment (starting the engine and waiting for
+        a worker do not count); past it, ``TimeoutError``. A caller cancelled while its
+        image waits leaves nothing behind; one cancelled or timed out during recognition
+        leaves the image to finish in its worker, which is not free until then.
+        """
         # a header walk is quick, but a crafted 2 MB one takes tens of ms: off the loop
         checking = len(data) > _CHECK_INLINE
         problem = await asyncio.to_thread(pixel_problem, data) if checking else pixel_problem(data)
@@ -131,40 +173,47 @@ class LocalEngine:
             self.refused += 1
             return {**recognizer.NOT_AN_IMAGE, "errmsg": f"decode image failed: {problem}"}
         await self.start()
-        slots = self._semaphore()
-        if not wait and slots.locked():
+        idle = self._idle_workers()
+        if not wait and idle.locked() and self.queued >= self.queue:
             raise EngineBusy(f"all {max(self.workers, 1)} workers busy and {self.queue} waiting")
-        await slots.acquire()
+        self.queued += 1
+        try:
+            await idle.acquire()  # cancelled here: never recognised
+        finally:
+            self.queued -= 1
         assert self._executor is not None
         try:
             future = asyncio.get_running_loop().run_in_executor(
                 self._executor, recognizer.run, endpoint, data
             )
         except BaseException:
-            slots.release()
+            idle.release()
             raise
-        self.in_flight += 1
+        self.running += 1
 
         def finished(done: asyncio.Future[recognizer.Outcome]) -> None:
-            slots.release()
-            self.in_flight -= 1
+            idle.release()
+            self.running -= 1
             if not done.cancelled() and done.exception() is None:  # retrieved either way
                 self._report(endpoint, done.result())
 
         future.add_done_callback(finished)
         try:
-            return (await asyncio.shield(future)).reply
+            async with asyncio.timeout(timeout):  # a worker has it: the clock starts
+                return (await asyncio.shield(future)).reply
         except BrokenProcessPool:  # a worker died (killed, out of memory)
             await self._restart()
             return dict(BUSY)
+        except TimeoutError:
+            raise
         except Exception:  # the pool itself failed (not the recognition: run() catches)
             log.exception("the local engine failed to run a recognition for %s", endpoint)
             return dict(BUSY)
 
     @property
-    def queued(self) -> int:
-        """Images waiting for a worker now."""
-        return max(0, self.in_flight - max(self.workers, 1))
+    def in_flight(self) -> int:
+        """Images being recognised or waiting for a worker now."""
+        return self.running + self.queued
 
     def _report(self, endpoint: str, outcome: recognizer.Outcome) -> None:
         if outcome.failure is not None:
@@ -180,10 +229,12 @@ class LocalEngine:
             except Exception:
                 log.exception("the on_recognised hook failed")
 
-    def _semaphore(self) -> asyncio.Semaphore:
+    def _idle_workers(self) -> asyncio.Semaphore:
+        """One token per worker: an image is handed to the pool only when one is free, so
+        that it starts at once (the pool's own queue stays empty)."""
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots_loop is not loop:
-            self._slots = asyncio.Semaphore(max(self.workers, 1) + self.queue)
+            self._slots = asyncio.Semaphore(max(self.workers, 1))
             self._slots_loop = loop
         return self._slots
 
