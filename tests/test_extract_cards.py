@@ -227,6 +227,43 @@ def test_plate_numbers(texts: list[str], number: str) -> None:
     assert platenum.extract(lines, (700, 400)) == {"number": number}
 
 
+@pytest.mark.parametrize(
+    ("texts", "number"),
+    [
+        (["鄂F·8888警"], "鄂F8888警"),  # police
+        (["沪A·1707领"], "沪A1707领"),  # consulate
+        (["琼A·6716学"], "琼A6716学"),  # driving school
+        (["粤B·1234挂"], "粤B1234挂"),  # trailer
+        (["粤Z·1A23港"], "粤Z1A23港"),  # cross-border (Hong Kong)
+        (["粤Z·0D12澳"], "粤Z0D12澳"),  # cross-border (Macao)
+        (["使014578"], "使014578"),  # embassy
+        (["224016使"], "224016使"),  # embassy, the older order
+        (["粤B·D12345"], "粤BD12345"),  # new energy, small car
+        (["粤B·12345F"], "粤B12345F"),  # new energy, large vehicle
+    ],
+)
+def test_special_plate_families(texts: list[str], number: str) -> None:
+    """The families of GA 36-2018 that end in a character of their own (the real images
+    of #18 read 鄂F8888警, 沪A1707领, 琼A6716学 right and answered 101001)."""
+    lines = [make(t, 100, 100, 60, 4) for t in texts]
+    assert platenum.extract(lines, (700, 400)) == {"number": number}
+
+
+@pytest.mark.parametrize(
+    ("upper", "lower", "number"), [("京E", "12345", "京E12345"), ("粤B", "0O68挂", "粤B0068挂")]
+)
+def test_two_line_plates_are_joined(upper: str, lower: str, number: str) -> None:
+    """Motorcycles, trucks, vans: a small province-and-letter row over a large row."""
+    lines = [make(upper, 180, 60, 40, w=120), make(lower, 100, 110, 90, w=300)]
+    assert platenum.extract(lines, (500, 300)) == {"number": number}
+
+
+def test_rows_side_by_side_are_no_two_line_plate() -> None:
+    lines = [make("京E", 20, 100, 40, w=80), make("12345", 300, 100, 90, w=300)]
+    with pytest.raises(NothingFound):
+        platenum.extract(lines, (700, 300))
+
+
 def test_plate_prefers_the_plate_to_small_print() -> None:
     lines = [make("粤B·D12345", 100, 100, 70), make("粤S12345 4S店", 100, 300, 20)]
     assert platenum.extract(lines, (700, 400)) == {"number": "粤BD12345"}
