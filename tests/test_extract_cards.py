@@ -200,6 +200,14 @@ def test_bankcard_groups_in_separate_boxes_and_look_alikes() -> None:
     assert bankcard.extract(lines, (900, 600)) == {"number": CARD}
 
 
+@pytest.mark.parametrize(
+    "printed", ["621669-7600000020025", "6216 6976 0000 0020 025", "6216.6976.0000.0020.025"]
+)
+def test_bankcard_numbers_printed_with_separators_are_one_number(printed: str) -> None:
+    lines = [make("中国银行", 100, 60), make(printed, 100, 200)]
+    assert bankcard.extract(lines, (900, 600)) == {"number": "6216697600000020025"}
+
+
 def test_bankcard_without_luhn_gives_the_longest_candidate() -> None:
     wrong = CARD[:-1] + "9"
     lines = [make("6222 0212 3456 7890", 100, 200), make(wrong, 100, 300)]
