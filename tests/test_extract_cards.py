@@ -168,6 +168,20 @@ def test_front_with_labels_merged_into_values() -> None:
     assert idcard.extract(lines, (900, 600)) == FRONT
 
 
+@pytest.mark.parametrize("mark", ["&", "*", "'", "、", "“"])
+def test_a_stray_mark_before_the_address_is_trimmed(mark: str) -> None:
+    """A speck read as a symbol before the address (a real card read '&辽宁省...')."""
+    lines = [
+        make("姓名王小明", 100, 100),
+        make("性别女民族汉", 100, 160),
+        make("出生1990年7月8日", 100, 220),
+        make(f"住址{mark}北京市海淀区中关村大街", 100, 280),
+        make("27号院3号楼1201", 160, 340),
+        make("公民身份号码" + ID, 100, 420),
+    ]
+    assert idcard.extract(lines, (900, 600)) == FRONT
+
+
 def test_back_with_long_term_validity_and_merged_labels() -> None:
     lines = [
         make("中华人民共和国", 300, 80, 48),

@@ -152,7 +152,11 @@ def address(table: Rows) -> str:
             break
         parts += [compact(line.text) for line in row if frame[line].left >= column]
         last_bottom = max(frame[line].bottom for line in row)
-    return "".join(parts)
+    return _LEADING_MARKS.sub("", "".join(parts))
+
+
+#: marks before an address ("&辽宁省..."): a speck of the card read as a symbol
+_LEADING_MARKS = re.compile(r"^[^\w\u4e00-\u9fff]+")
 
 
 # --- back ---------------------------------------------------------------------------------
