@@ -277,6 +277,32 @@ def test_credit_code_repair_and_old_register_number() -> None:
     assert bizlicense.reg_number(["33O1O6000123456"]) == "330106000123456"
 
 
+def test_a_number_failing_its_check_is_left_out_not_returned_wrong() -> None:
+    """One digit misread as another (0 as 8) is repaired when exactly one change passes
+    the check; a number still failing is no answer (#18: real licences came back with a
+    wrong ID number, a wrong VIN, a certificate serial for a credit code)."""
+    good = _id("11010819920128462")
+    month = good[:10] + "8" + good[11:]  # born in month 81: only 01 passes, so repaired
+    assert good[10] == "0" and drivinglicense.id_number(month) == good
+    region = good[:4] + "8" + good[5:]  # 110188: 110108 and 110183 both pass: no guess
+    assert drivinglicense.id_number(region) is None
+    assert drivinglicense.id_number("123456789012345678") is None
+    assert driving.vin("LS1AM4186C2184810") is None  # V read as 1: no repair passes
+    code = "91440300MA5F3K8Q2" + (uscc_check_char("91440300MA5F3K8Q2") or "")
+    broken = code[:10] + ("Z" if code[10] != "Z" else "Y") + code[11:]
+    serial = "No. 110108012345678"  # the certificate's serial, 15 digits
+    assert bizlicense.reg_number([f"统一社会信用代码{broken}", serial]) is None
+    assert bizlicense.reg_number([serial]) == "110108012345678"  # an old licence: no code
+
+
+def test_labels_without_a_single_field_are_nothing_found() -> None:
+    """A page with a licence's labels but no value read is 101001, never {} with 0."""
+    page = [line("中华人民共和国机动车行驶证", 100, 40), line("号牌号码", 100, 100),
+            line("车辆类型", 100, 160), line("所有人", 100, 220)]  # fmt: skip
+    with pytest.raises(NothingFound):
+        driving.extract(page, (900, 600))
+
+
 def test_car_class() -> None:
     assert drivinglicense.car_class("C1") == "C1"
     assert drivinglicense.car_class("c1e") == "C1E"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterator
 
 #: characters a recogniser confuses with digits (and back)
@@ -28,6 +29,17 @@ def valid_id_number(number: str) -> bool:
         and number[:17].isascii()
         and id_check_char(number[:17]) == number[17]
     )
+
+
+def plausible_id_number(number: str) -> bool:
+    """:func:`valid_id_number`, and its birth date (digits 7-14) a real date from 1900 on."""
+    if not valid_id_number(number):
+        return False
+    try:
+        born = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return born.year >= 1900
 
 
 def luhn_valid(number: str) -> bool:
@@ -95,3 +107,22 @@ def repairs(
         candidate = "".join(chars)
         if valid(candidate):
             yield candidate
+
+
+#: digits a recogniser reads as other digits (a thin 0 as 8 or 6, and so on)
+DIGIT_CONFUSIONS: dict[str, str] = {
+    "0": "86", "8": "036", "6": "058", "1": "7", "7": "1", "3": "8", "5": "6", "9": "0",
+}  # fmt: skip
+
+
+def single_digit_repair(text: str, valid: Callable[[str], bool], positions: int) -> str | None:
+    """The one way of changing a single digit among the first ``positions`` characters
+    (by :data:`DIGIT_CONFUSIONS`) that makes ``text`` valid; None when no change or more
+    than one does (a guess is worse than leaving the number out)."""
+    found = {
+        text[:i] + d + text[i + 1 :]
+        for i, c in enumerate(text[:positions])
+        for d in DIGIT_CONFUSIONS.get(c, "")
+        if valid(text[:i] + d + text[i + 1 :])
+    }
+    return found.pop() if len(found) == 1 else None

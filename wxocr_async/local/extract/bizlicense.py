@@ -67,12 +67,20 @@ def credit_code(text: str) -> str | None:
     return None
 
 
+#: an 18-character run shaped like a unified social credit code (two letters or digits,
+#: six digits of region, ten more)
+_CODE_SHAPE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{2}\d{6}[0-9A-Z]{10}(?![0-9A-Z])")
+
+
 def reg_number(texts: Sequence[str]) -> str | None:
-    """注册号: a valid credit code anywhere in ``texts``, else a 15-digit number, else
-    the first text's code characters as read."""
+    """注册号: a valid credit code anywhere in ``texts``; None when a code is printed but
+    fails its check even repaired (the certificate's serial is no fallback); else an old
+    licence's 15-digit number, else the first text's code characters as read."""
     for text in texts:
         if code := credit_code(text):
             return code
+    if any(_CODE_SHAPE.search(text.upper()) for text in texts):
+        return None  # a credit code that fails its check: not some other long number
     for text in texts:
         for window in _windows(digits(text), 15):
             if len(window) == 15 and window.isdigit():

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from wxocr_async.local.checks import valid_vin
+from wxocr_async.local.checks import single_digit_repair, valid_vin
 from wxocr_async.local.extract._licence_util import HALF_WIDTH, Page, clean, date
 from wxocr_async.local.lines import Line, NothingFound
 
@@ -38,9 +38,10 @@ _VIN_SWAPS = {"S": "5", "5": "S", "B": "8", "8": "B", "Z": "2", "2": "Z", "G": "
               "D": "0", "0": "D", "T": "7", "U": "V", "V": "U", "1": "L", "L": "1"}  # fmt: skip
 
 
-def vin(text: str) -> str:
+def vin(text: str) -> str | None:
     """The VIN in ``text``: upper case, no I/O/Q, look-alikes repaired to pass the check
-    character when one or two swaps do it."""
+    character when a swap does it, else one digit misread as another; None when it still
+    fails (left out rather than returned wrong). Another length is returned as read."""
     raw = re.sub(r"[^0-9A-Z]", "", text.upper()).translate(_VIN_NEVER)
     if len(raw) != 17 or valid_vin(raw):
         return raw
@@ -49,7 +50,7 @@ def vin(text: str) -> str:
         candidate = raw[:i] + _VIN_SWAPS[raw[i]] + raw[i + 1 :]
         if valid_vin(candidate):
             return candidate
-    return raw
+    return single_digit_repair(raw, valid_vin, 17)
 
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -94,4 +95,6 @@ def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
         value = _field(key, page.value(hit, edges, wrap=1 if key == "addr" else 0))
         if value:
             out[key] = value
+    if not out:  # its labels, but not one field read: no licence to answer with
+        raise NothingFound("no vehicle licence fields")
     return out

@@ -6,7 +6,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from wxocr_async.local.checks import DIGIT_LOOKALIKES, repairs, valid_id_number
+from wxocr_async.local.checks import (
+    DIGIT_LOOKALIKES,
+    plausible_id_number,
+    repairs,
+    single_digit_repair,
+    valid_id_number,
+)
 from wxocr_async.local.extract._licence_util import HALF_WIDTH, Page, clean, date, dates
 from wxocr_async.local.lines import Line, NothingFound
 
@@ -32,20 +38,22 @@ FIELDS = ("id_num", "name", "sex", "nationality", "address", "birth_date", "issu
 _CLASS = re.compile(r"(?:[ABC][1-6]|[DEFMNP])+")
 
 
-def id_number(text: str) -> str:
+def id_number(text: str) -> str | None:
     """The 18-character ID number in ``text``, look-alikes repaired against its check
-    character; the text as read when no repair validates."""
+    character, then one digit misread as another (0 as 8); None when it still fails (a
+    number that fails its check is left out rather than returned wrong). Another length
+    is returned as read (a foreign licence's number has no GB 11643 check)."""
     raw = re.sub(r"[^0-9A-Za-z|]", "", text)
     raw = raw[:17] + raw[17:].upper()
-    if len(raw) == 18:
-        body = "".join(DIGIT_LOOKALIKES.get(c, c) for c in raw[:17]) + raw[17]
-        last = {"x": "X", **DIGIT_LOOKALIKES}.get(raw[17], raw[17])
-        for candidate in (raw, body, body[:17] + last):
-            if valid_id_number(candidate):
-                return candidate
-        found = next(repairs(raw, valid_id_number, DIGIT_LOOKALIKES), None)
-        return found or body[:17] + last
-    return raw
+    if len(raw) != 18:
+        return raw
+    body = "".join(DIGIT_LOOKALIKES.get(c, c) for c in raw[:17]) + raw[17]
+    last = {"x": "X", **DIGIT_LOOKALIKES}.get(raw[17], raw[17])
+    for candidate in (raw, body, body[:17] + last):
+        if valid_id_number(candidate):
+            return candidate
+    found = next(repairs(raw, valid_id_number, DIGIT_LOOKALIKES), None)
+    return found or single_digit_repair(body[:17] + last, plausible_id_number, 18)
 
 
 def car_class(text: str) -> str | None:
@@ -97,4 +105,6 @@ def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
                 found.setdefault(k, v)
         elif value := _field(key, text):
             found[key] = value
+    if not found:  # its labels, but not one field read: no licence to answer with
+        raise NothingFound("no driver licence fields")
     return {key: found[key] for key in FIELDS if key in found}
