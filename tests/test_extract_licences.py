@@ -303,6 +303,22 @@ def test_labels_without_a_single_field_are_nothing_found() -> None:
         driving.extract(page, (900, 600))
 
 
+@pytest.mark.parametrize(
+    ("read", "value"),
+    [
+        (drivinglicense.person_name("李柏池Sex"), "李柏池"),
+        (drivinglicense.person_name("Name李柏池"), "李柏池"),
+        (drivinglicense.person_name("李柏池"), "李柏池"),
+        (drivinglicense.nationality("中国CHN"), "中国"),
+        (drivinglicense.nationality("CHN"), "中国"),
+        (drivinglicense.nationality("Nationality中国"), "中国"),
+    ],
+)
+def test_bilingual_driver_licences(read: str | None, value: str) -> None:
+    """Real driver licences print English labels beside the Chinese ones (#18)."""
+    assert read == value
+
+
 def test_car_class() -> None:
     assert drivinglicense.car_class("C1") == "C1"
     assert drivinglicense.car_class("c1e") == "C1E"

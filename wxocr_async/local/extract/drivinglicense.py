@@ -86,7 +86,36 @@ def _field(key: str, value: str) -> str | None:
         return next((c for c in value if c in "男女"), None)
     if key == "car_class":
         return car_class(value)
+    if key == "name":
+        return person_name(value)
+    if key == "nationality":
+        return nationality(value)
     return clean(value).translate(HALF_WIDTH) or None
+
+
+#: English words around a Chinese value on the bilingual licences ("Name", "Sex", ...)
+_ENGLISH = re.compile(
+    r"^[A-Za-z][A-Za-z .:/]*(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])[A-Za-z][A-Za-z .:/]*$"
+)
+
+
+def person_name(text: str) -> str | None:
+    """姓名 without the English label a bilingual licence prints beside it ("李柏池Sex")."""
+    return _ENGLISH.sub("", clean(text)).translate(HALF_WIDTH) or None
+
+
+#: the country codes a nationality may be printed as, beside or instead of its name
+_COUNTRY_CODES = {"CHN": "中国"}
+
+
+def nationality(text: str) -> str | None:
+    """国籍 as WeChat writes it, in Chinese: "中国" from "中国", "中国CHN", "CHN" or
+    "Nationality中国"."""
+    chinese = "".join(re.findall(r"[\u4e00-\u9fff]+", text))
+    if chinese:
+        return chinese
+    code = re.search(r"[A-Z]{3}", text.upper())
+    return _COUNTRY_CODES.get(code.group(0)) if code else None
 
 
 def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
