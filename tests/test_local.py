@@ -154,7 +154,9 @@ async def test_cli_batch_offline_uses_worker_processes(tmp_path: Path) -> None:
     for i in range(3):
         assert records[f"page{i}.png"]["status"] == "ok"
     assert records["junk.png"]["error"]["errcode"] == 101002
-    assert "recognising locally" in err
+    assert "the local engine could not read the image" in records["junk.png"]["error"]["errmsg"]
+    # the notice, then the models' loading, before any progress
+    assert err.index("recognising locally") < err.index("loading the models") < err.index("1 error")
 
 
 async def test_the_local_engine_fetches_img_url_under_wechats_rules(
