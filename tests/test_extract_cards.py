@@ -296,6 +296,29 @@ def test_plate_nothing() -> None:
         platenum.extract([make("STOP", 10, 10), make("12345", 10, 60)], (400, 200))
 
 
+@pytest.mark.parametrize(
+    ("printed", "name", "price"),
+    [
+        ("宫保鸡丁 | 28", "宫保鸡丁", 28.0),
+        ("宫保鸡丁｜28", "宫保鸡丁", 28.0),
+        ("宫保鸡丁28", "宫保鸡丁", 28.0),
+        ("酸梅汤6.5元", "酸梅汤", 6.5),
+        ("Kung Pao Chicken 28", "Kung Pao Chicken", 28.0),
+        ("Mapo  Tofu ¥18", "Mapo Tofu", 18.0),
+    ],
+)
+def test_menu_names_and_prices_in_one_box(printed: str, name: str, price: float) -> None:
+    """Real menus print ``NAME | 8`` and ``NAME8``, and English names keep their
+    spaces (#18)."""
+    reply = menu.extract([make(printed, 100, 100)], (900, 400))
+    assert reply == {"content": {"menu_items": [{"name": name, "price": price}]}}
+
+
+def test_an_address_number_is_no_price() -> None:
+    with pytest.raises(NothingFound):
+        menu.extract([make("南京市玄武区长江路2104", 100, 100)], (900, 400))
+
+
 def test_comm_empty_page_and_tilted_order() -> None:
     assert comm.extract([], (640, 480)) == {"items": [], "img_size": {"w": 640, "h": 480}}
     lines = [make("第二行", 100, 200, 30, 5), make("右边", 400, 100, 30, 5)]

@@ -21,6 +21,12 @@ def compact(text: str) -> str:
     return re.sub(r"\s+", "", text).translate(_WIDTH)
 
 
+def spaced(text: str) -> str:
+    """:func:`compact`, but one space kept between Latin words ("Kung Pao Chicken")."""
+    text = re.sub(r"\s+", " ", text.translate(_WIDTH)).strip()
+    return re.sub(r" (?![A-Za-z0-9])|(?<![A-Za-z0-9.,']) ", "", text)
+
+
 @attrs.frozen
 class Upright:
     """A line's extent in the page's own frame (a tilted photo turned back level)."""

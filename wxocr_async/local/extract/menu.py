@@ -8,16 +8,20 @@ from typing import Any
 
 import attrs
 
-from wxocr_async.local.extract._cards_util import Upright, compact, page_rows
+from wxocr_async.local.extract._cards_util import Upright, compact, page_rows, spaced
 from wxocr_async.local.lines import Line, NothingFound
 
 #: "48", "48.0", "¥48", "48元", "48/份", "48元/份"
 _PRICE = r"[¥￥$]?(\d{1,4}(?:\.\d{1,2})?)(?:元)?(?:/[\u4e00-\u9fff]{1,2})?"
 _ONLY_PRICE = re.compile(_PRICE)
-#: a dish and its price in one box, kept apart by a space, leader dots or a currency sign
+#: a dish and its price in one box, kept apart by a space, leader dots, a bar ("NAME | 8")
+#: or a currency sign
 _NAME_THEN_PRICE = re.compile(
-    r"(.*?[\u4e00-\u9fffA-Za-z].*?)(?:\s+|\s*[.·…_:：\-—]{2,}\s*|(?=[¥￥$]))" + _PRICE
+    r"(.*?[\u4e00-\u9fffA-Za-z].*?)(?:\s+|\s*[.·…_:：\-—]{2,}\s*|\s*[|｜丨]\s*|(?=[¥￥$]))" + _PRICE
 )
+#: a short Chinese dish name with its price glued on ("宫保鸡丁28"): at most three digits,
+#: so that an address's house number is no price
+_GLUED = re.compile(r"([\u4e00-\u9fff]{2,12})(\d{1,3}(?:\.\d{1,2})?)元?")
 _NAME_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 
 
@@ -75,19 +79,19 @@ def pair_row(row: Sequence[Upright]) -> list[Item]:
     names: list[Upright] = []
     for part in row:
         text = compact(part.line.text)
-        both = _NAME_THEN_PRICE.fullmatch(part.line.text.strip())
+        both = _NAME_THEN_PRICE.fullmatch(part.line.text.strip()) or _GLUED.fullmatch(text)
         if (price := _ONLY_PRICE.fullmatch(text)) and names:
             out.append(dish(names, part, price.group(1)))
             names = []
         elif both and not names:
-            out.append(dish([part], part, both.group(2), compact(both.group(1))))
+            out.append(dish([part], part, both.group(2), spaced(both.group(1))))
         elif _NAME_CHAR.search(text):
             names.append(part)
     return out
 
 
 def dish(names: Sequence[Upright], price: Upright, value: str, name: str = "") -> Item:
-    text = name or "".join(compact(part.line.text) for part in names)
+    text = name or spaced(" ".join(part.line.text for part in names))
     return Item(text, float(value), names[0].left, price.right, min(p.top for p in names))
 
 
