@@ -121,9 +121,7 @@ class LocalEngine:
         try:
             await self._start()
         except Exception as exc:
-            executor, self._executor = self._executor, None
-            if executor is not None:
-                executor.shutdown(wait=False, cancel_futures=True)
+            self._discard_pool()
             err = SystemBusy(-1, f"the local engine could not start: {type(exc).__name__}: {exc}")
             err.origin = "local"
             raise err from None
@@ -240,11 +238,17 @@ class LocalEngine:
 
     async def _restart(self) -> None:
         """A worker died (killed, out of memory): a fresh pool for the next image."""
-        executor, self._executor = self._executor, None
-        if executor is not None:
+        if self._discard_pool():
             self.restarts += 1
             log.warning("a local engine worker died; starting a fresh pool")
-            executor.shutdown(wait=False, cancel_futures=True)
+
+    def _discard_pool(self) -> bool:
+        """Drop the pool without waiting for its workers; whether there was one."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return False
+        executor.shutdown(wait=False, cancel_futures=True)
+        return True
 
     async def close(self) -> None:
         """Stop the workers (images still queued are dropped)."""

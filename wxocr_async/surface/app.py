@@ -191,8 +191,8 @@ class WeChatSurface:
         return await self.handle_ocr(name, request)
 
 
-#: the errcode answered with each HTTP error status aiohttp raises
-_HTTP_ERRCODES = {404: 404, 405: 43002, 413: 101002}
+#: the errcode answered with each HTTP error status aiohttp raises (413 has its own reply)
+_HTTP_ERRCODES = {404: 404, 405: 43002}
 
 
 def body_too_large(max_body: int) -> Reply:
