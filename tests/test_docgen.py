@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from benchmarks.docgen import KINDS, STYLES, generate
+from benchmarks.docgen import KINDS, LAYOUTS, STYLES, generate, render
 from benchmarks.docgen.__main__ import main
 from benchmarks.docgen._fakes import CITIES, capital_words
 from benchmarks.docgen.legibility import score, truth_values
@@ -178,3 +181,188 @@ def test_legibility_score_counts_verbatim_and_wrapped_values() -> None:
     texts = ["住址北京市朝阳区", "性别男", "建国路88号院3号楼", "出生1985年5月29日"]
     assert score(texts, values) == (0, 2)
     assert score(["1985-05-29"], ["1985-05-29"]) == (1, 1)
+
+
+# -- layouts -------------------------------------------------------------------------------
+
+STANDARD_SIZES = {
+    "idcard_front": {(1200, 757)},
+    "idcard_back": {(1200, 757)},
+    "bankcard": {(1200, 757)},
+    "driving": {(1300, 886)},
+    "drivinglicense": {(1300, 886)},
+    "bizlicense": {(1600, 1130)},
+    "platenum": {(1100, 560), (1200, 900)},  # close-up or car scene
+    "comm": {(1240, 1754)},
+    "menu": {(1100, 1600), (1400, 1600)},  # one or two columns
+}
+# sha256 of the sorted-key truth JSON of seeds 1-3 (clean) of these kinds, as drawn before
+# layouts existed: the standard layout must keep drawing the same documents
+PINNED_KINDS = (
+    "idcard_front", "idcard_back", "bankcard", "driving", "drivinglicense", "bizlicense",
+    "platenum", "menu",
+)  # fmt: skip
+PINNED_TRUTHS = "e4b63a950f88e944a3b8de3f97f7076ffe16d44398d248f661364d25b80ae03c"
+ADDRESS_KEY = {"idcard_front": "addr", "driving": "addr"}
+WRAPPED = ("idcard_front", "driving", "drivinglicense", "bizlicense")
+NEW_LAYOUTS = [(k, name) for k, names in LAYOUTS.items() for name in names if name != "standard"]
+
+
+def _canonical(truth: dict[str, Any]) -> str:
+    return json.dumps(truth, ensure_ascii=False, sort_keys=True)
+
+
+def test_every_kind_has_the_standard_layout_first_and_the_new_ones_listed() -> None:
+    assert set(LAYOUTS) == set(KINDS)
+    assert all(names[0] == "standard" for names in LAYOUTS.values())
+    assert set(NEW_LAYOUTS) == {
+        ("menu", "two_column"),
+        ("menu", "price_column"),
+        *((kind, "wrapped_address") for kind in WRAPPED),
+    }
+
+
+def test_standard_layout_is_the_default_and_still_draws_the_same_documents() -> None:
+    digest = hashlib.sha256()
+    for kind in PINNED_KINDS:
+        for seed in (1, 2, 3):
+            digest.update(_canonical(generate(kind, seed, "clean", layout="standard")[1]).encode())
+    assert digest.hexdigest() == PINNED_TRUTHS
+    front = generate("idcard_front", 1)[1]
+    assert front["addr"] == "四川省成都市武侯区光明大道37号碧水花园9幢320房"
+    assert front["id"] == "510107195107037456" and front["name"] == "汪涛文"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_standard_layout_is_deterministic_and_keeps_its_shape(kind: str) -> None:
+    default = generate(kind, 5, "clean")
+    named = generate(kind, 5, "clean", "standard")
+    rendered = render(kind, 5, "clean", "standard")
+    assert default[0].tobytes() == named[0].tobytes() == rendered.image.tobytes()
+    assert default[1] == named[1] == rendered.truth
+    assert set(default[1]) == FIELDS[kind]
+    assert default[0].size in STANDARD_SIZES[kind]
+
+
+@pytest.mark.parametrize(("kind", "layout"), NEW_LAYOUTS)
+def test_new_layouts_are_deterministic_with_their_own_stream(kind: str, layout: str) -> None:
+    first, again = render(kind, 4, "clean", layout), render(kind, 4, "clean", layout)
+    assert first.image.tobytes() == again.image.tobytes()
+    assert first.truth == again.truth and first.debug == again.debug
+    assert first.truth != generate(kind, 4, "clean")[1]
+    assert first.truth != render(kind, 5, "clean", layout).truth
+    photo = render(kind, 4, "photo", layout)
+    assert photo.truth == first.truth and photo.image.size != first.image.size
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("kind", "layout"), NEW_LAYOUTS)
+def test_new_layouts_reply_every_field(kind: str, layout: str, seed: int) -> None:
+    image, truth = generate(kind, seed, "clean", layout)
+    assert set(truth) == FIELDS[kind]
+    assert all(v for v in truth.values()), truth
+    assert image.mode == "RGB" and 900 <= image.width <= 1600 and 700 <= image.height <= 2400
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("kind", WRAPPED)
+def test_wrapped_address_spans_lines_aligned_under_its_first_character(
+    kind: str, seed: int
+) -> None:
+    doc = render(kind, seed, "clean", "wrapped_address")
+    address = doc.truth[ADDRESS_KEY.get(kind, "address")]
+    lines = doc.debug["address_lines"]
+    assert len(lines) == 3 if kind == "idcard_front" else len(lines) in (2, 3)
+    assert "".join(line["text"] for line in lines) == address
+    assert " " not in address and any(address.startswith(c.province) for c in CITIES)
+    assert all(len(line["text"]) >= 4 for line in lines)
+    lefts = [line["box"][0] for line in lines]
+    assert max(lefts) - min(lefts) <= 6  # continuation lines start under the first character
+    tops = [line["box"][1] for line in lines]
+    assert all(b - a >= 30 for a, b in pairwise(tops))  # one under another
+    width = doc.image.width
+    assert all(0 < line["box"][2] < width for line in lines)
+
+
+def test_standard_driving_prints_its_address_on_one_line() -> None:
+    for seed in range(4):
+        doc = render("driving", seed, "clean")
+        assert [line["text"] for line in doc.debug["address_lines"]] == [doc.truth["addr"]]
+
+
+def _items(truth: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = truth["content"]["menu_items"]
+    return items
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_two_column_menu_lists_every_dish_across_a_narrow_gutter(seed: int) -> None:
+    doc = render("menu", seed, "clean", "two_column")
+    items, rows = _items(doc.truth), doc.debug["rows"]
+    assert 12 <= len(items) <= 20 and len(rows) == len(items)
+    assert len({i["name"] for i in items}) == len(items)
+    assert all(isinstance(i["price"], float) and i["price"] > 0 for i in items)
+    assert 40 <= doc.debug["gutter"] <= 80
+    left = [r for r in rows if r["column"] == 0]
+    right = [r for r in rows if r["column"] == 1]
+    assert len(left) - len(right) in (0, 1)
+    for a, b in zip(left, right, strict=False):  # side by side on one baseline
+        assert abs(a["name"][3] - b["name"][3]) <= 12
+        gap = b["name"][0] - a["price"][2]  # ink from left price to right name
+        assert 30 <= gap <= 90, gap
+    for row, item in zip(rows, items, strict=True):
+        assert row["printed"].strip("¥元") == f"{item['price']:g}"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_price_column_menu_right_aligns_prices_far_from_the_names(seed: int) -> None:
+    doc = render("menu", seed, "clean", "price_column")
+    items, rows = _items(doc.truth), doc.debug["rows"]
+    assert 8 <= len(items) <= 16 and len(rows) == len(items)
+    rights = [r["price"][2] for r in rows]
+    assert max(rights) - min(rights) <= 6
+    assert min(r["price"][0] for r in rows) - max(r["name"][2] for r in rows) >= 300
+    for row, item in zip(rows, items, strict=True):
+        assert row["printed"].removeprefix("¥").removesuffix("元") == f"{item['price']:g}"
+
+
+def test_price_column_prints_some_prices_with_a_currency_sign() -> None:
+    printed = [
+        r["printed"]
+        for s in range(6)
+        for r in render("menu", s, layout="price_column").debug["rows"]
+    ]
+    assert any(p.startswith("¥") for p in printed) and any(p.endswith("元") for p in printed)
+    assert any(p[0].isdigit() and p[-1].isdigit() for p in printed)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unknown_layout_is_refused_naming_the_allowed_ones(kind: str) -> None:
+    allowed = ", ".join(LAYOUTS[kind])
+    with pytest.raises(ValueError, match=f"unknown layout 'rotated' for {kind}; .*{allowed}$"):
+        generate(kind, 0, "clean", "rotated")
+    other = "two_column" if kind != "menu" else "wrapped_address"
+    with pytest.raises(ValueError, match=re.escape(allowed)):
+        render(kind, 0, layout=other)
+
+
+def test_command_draws_each_kinds_layouts(tmp_path: Path) -> None:
+    args = ["--count", "1", "--seed", "2", "--kinds", "menu,bankcard", "--styles", "clean"]
+    assert main([str(tmp_path / "all"), *args, "--layout", "all"]) == 0
+    folders = sorted(
+        str(p.parent.relative_to(tmp_path / "all")) for p in (tmp_path / "all").rglob("*.jpg")
+    )
+    assert folders == [
+        "bankcard/clean",
+        "menu-price_column/clean",
+        "menu-two_column/clean",
+        "menu/clean",
+    ]
+    truth = json.loads((tmp_path / "all/menu-two_column/clean/0000.json").read_text("utf-8"))
+    assert truth == generate("menu", 200_000, "clean", "two_column")[1]
+    assert main([str(tmp_path / "one"), *args, "--layout", "two_column"]) == 0
+    assert [p.name for p in (tmp_path / "one").iterdir()] == ["menu-two_column"]
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "bad"), *args, "--layout", "wrapped_address"])
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "bad"), *args, "--layout", "sideways"])

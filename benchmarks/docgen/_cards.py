@@ -9,10 +9,52 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFilter
 
 from . import _fakes as fk
-from ._draw import Canvas, emblem, font, gradient, guilloche, mix, photo_box
+from ._draw import (
+    Canvas,
+    Drawn,
+    emblem,
+    font,
+    gradient,
+    guilloche,
+    lines_since,
+    mix,
+    photo_box,
+    wrap,
+)
 
 CARD = (1200, 757)  # 85.6 x 54 mm
 LABEL_BLUE = (40, 100, 170)
+STREETS = (
+    "城关街道",
+    "新华街道",
+    "东湖街道",
+    "长安街道",
+    "粤海街道",
+    "湖滨街道",
+    "南湖街道",
+    "龙华街道",
+    "五里墩街道",
+    "高新技术产业开发区",
+    "城南镇",
+    "经济技术开发区",
+)
+COMMUNITIES = ("幸福社区", "和平社区", "阳光社区", "丰收村", "新村社区", "桂花社区", "向阳村")
+
+
+def long_address(
+    rng: random.Random, city: fk.City, district: str, size: int, width: float, lines: range
+) -> str:
+    """A full address with street (and community) that wraps into a number of ``lines``
+    of ``width`` pixels at font ``size``: what makes real documents print it over lines."""
+    head = (city.name if city.province == city.name else city.province + city.name) + district
+    for _ in range(1000):
+        tail = fk.address(rng, city, district).removeprefix(head)
+        middle = rng.choice(STREETS) + (rng.choice(COMMUNITIES) if rng.random() < 0.6 else "")
+        addr = head + middle + tail
+        printed = wrap(addr, size, width)
+        if len(printed) in lines and len(printed[-1]) >= 4:  # no lone "7" on the last line
+            return addr
+    raise RuntimeError(f"no address of {lines} lines at {size}px in {width}px")  # pragma: no cover
 
 
 def _card_base(
@@ -24,18 +66,25 @@ def _card_base(
     return canvas
 
 
-def idcard_front(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
+ID_VALUE, ID_ADDRESS_WIDTH = 42, CARD[0] * 0.445
+
+
+def idcard_front(rng: random.Random, layout: str = "standard") -> Drawn:
+    """The photo side; "wrapped_address" prints an address of three lines."""
     gender = rng.choice(("男", "女"))
     person = fk.name(rng, gender)
     nation = fk.nationality(rng)
     city, district, region = fk.place(rng)
-    addr = fk.address(rng, city, district)
+    if layout == "wrapped_address":
+        addr = long_address(rng, city, district, ID_VALUE, ID_ADDRESS_WIDTH, range(3, 4))
+    else:
+        addr = fk.address(rng, city, district)
     birth = fk.date_between(rng, dt.date(1950, 1, 1), dt.date(2006, 12, 31))
     number = fk.id_number(rng, region, birth, gender)
 
     c = _card_base(rng, (246, 244, 236), (232, 238, 242))
     w, h = c.w, c.h
-    lab, val = 34, 42
+    lab, val = 34, ID_VALUE
     x_lab, x_val = w * 0.075, w * 0.185
     c.text((x_lab, h * 0.17), "姓 名", lab, LABEL_BLUE, tracking=0)
     c.text((x_val, h * 0.17), person, val + 4)
@@ -51,7 +100,9 @@ def idcard_front(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
         c.text((x, h * 0.45), unit, lab, LABEL_BLUE)
         x += font(lab).getlength(unit) + 22
     c.text((x_lab, h * 0.59), "住 址", lab, LABEL_BLUE)
-    c.paragraph((x_val, h * 0.59), addr, val, w * 0.445, leading=1.3)
+    first_line = len(c.lines)
+    c.paragraph((x_val, h * 0.59), addr, val, ID_ADDRESS_WIDTH, leading=1.3)
+    address_lines = lines_since(c, first_line)
     c.text((x_lab, h * 0.86), "公民身份号码", lab, LABEL_BLUE)
     c.text((w * 0.37, h * 0.86), number, 46, tracking=5)
     photo_box(c, (round(w * 0.655), round(h * 0.11), round(w * 0.93), round(h * 0.72)))
@@ -64,7 +115,7 @@ def idcard_front(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
         "id": number,
         "birth": f"{birth:%Y-%m-%d}",
     }
-    return c.image, truth
+    return c.image, truth, {"address_lines": address_lines}
 
 
 def idcard_back(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
@@ -230,4 +281,4 @@ def _car_scene(rng: random.Random) -> Image.Image:
     return img.filter(ImageFilter.SMOOTH)
 
 
-__all__ = ["bankcard", "idcard_back", "idcard_front", "platenum"]
+__all__ = ["bankcard", "idcard_back", "idcard_front", "long_address", "platenum"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from functools import lru_cache
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
@@ -13,6 +14,9 @@ FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 INK: RGB = (25, 25, 25)
+# what a renderer returns: the image, the reply fields, and debug facts about the drawing
+# (ink boxes in the flat document's pixels) that are no part of the reply
+Drawn = tuple[Image.Image, dict[str, Any], dict[str, Any]]
 
 
 @lru_cache(maxsize=256)
@@ -112,6 +116,11 @@ class Canvas:
         for i, line in enumerate(lines):
             self.text((x, y + i * size * leading), line, size, fill)
         return y + max(len(lines) - 1, 0) * size * leading
+
+
+def lines_since(canvas: Canvas, start: int) -> list[dict[str, Any]]:
+    """The text lines ``canvas`` drew after its first ``start`` ones, with their ink boxes."""
+    return [{"text": text, "box": box} for text, box in canvas.lines[start:]]
 
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:

@@ -1,4 +1,4 @@
-"""Licences and pages: 行驶证, 驾驶证, 营业执照, printed text, menu."""
+"""Licences and pages: 行驶证, 驾驶证, 营业执照, printed text (menus are in _menus)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from typing import Any
 from PIL import Image
 
 from . import _fakes as fk
+from ._cards import long_address
 from ._draw import (
     INK,
     Canvas,
+    Drawn,
     emblem,
     frame,
     guilloche,
+    lines_since,
     photo_box,
     qr_block,
     seal,
@@ -63,13 +66,18 @@ def _licence_base(rng: random.Random, title: str, subtitle: str) -> Canvas:
     return c
 
 
-def driving(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
+def driving(rng: random.Random, layout: str = "standard") -> Drawn:
+    """行驶证; "wrapped_address" prints 住址 over two lines, the second under the first."""
     city, district, _ = fk.place(rng)
     number, _ = fk.plate(rng, city)
     owner = fk.name(rng, rng.choice("男女"))
     if rng.random() < 0.2:
         owner = f"{city.name.removesuffix('市')}{rng.choice(fk.ESTATES)}物流有限公司"
-    addr = fk.address(rng, city, district)
+    wrapped = layout == "wrapped_address"
+    if wrapped:
+        addr = long_address(rng, city, district, 36, LICENCE[0] - 260 - 60, range(2, 3))
+    else:
+        addr = fk.address(rng, city, district)
     register = fk.date_between(rng, dt.date(2008, 1, 1), dt.date(2025, 6, 30))
     issue = register if rng.random() < 0.7 else fk.date_between(rng, register, dt.date(2025, 9, 30))
     truth = {
@@ -100,11 +108,18 @@ def driving(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
         (("发动机号码", truth["engine_num"]), None),
         (("注册日期", truth["register_date"]), ("发证日期", truth["issue_date"])),
     ]
-    y = 230
+    y: float = 230
+    address_lines: list[dict[str, Any]] = []
     for left, right in rows:
         c.text((xl, y), left[0], lab, LABEL)
-        size = val if text_width(left[1], val) < c.w - xv - 60 else 30
-        c.text((xv, y), left[1], size)
+        first_line = len(c.lines)
+        if wrapped and left[0] == "住址":
+            y = c.paragraph((xv, y), left[1], val, c.w - xv - 60, leading=1.3)
+        else:
+            size = val if text_width(left[1], val) < c.w - xv - 60 else 30
+            c.text((xv, y), left[1], size)
+        if left[0] == "住址":
+            address_lines = lines_since(c, first_line)
         if right:
             c.text((xr, y), right[0], lab, LABEL)
             c.text((xrv, y), right[1], val)
@@ -116,13 +131,17 @@ def driving(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
         f"{city.province}{city.name.removeprefix(city.province)}公安局交通警察支队",
         rng,
     )
-    return c.image, truth
+    return c.image, truth, {"address_lines": address_lines}
 
 
 CAR_CLASSES = ("C1", "C1", "C1", "C2", "C2", "B2", "A1", "A2", "C1E", "B1")
 
 
-def drivinglicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
+DL_VALUE, DL_ADDRESS_WIDTH = 36, 690
+
+
+def drivinglicense(rng: random.Random, layout: str = "standard") -> Drawn:
+    """驾驶证; "wrapped_address" prints 住址 over two or three lines."""
     sex = rng.choice(("男", "女"))
     person = fk.name(rng, sex)
     city, district, region = fk.place(rng)
@@ -138,7 +157,11 @@ def drivinglicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
         "name": person,
         "sex": sex,
         "nationality": "中国",
-        "address": fk.address(rng, city, district),
+        "address": (
+            long_address(rng, city, district, DL_VALUE, DL_ADDRESS_WIDTH, range(2, 4))
+            if layout == "wrapped_address"
+            else fk.address(rng, city, district)
+        ),
         "birth_date": f"{birth:%Y-%m-%d}",
         "issue_date": f"{first:%Y-%m-%d}",
         "car_class": rng.choice(CAR_CLASSES),
@@ -148,7 +171,7 @@ def drivinglicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
     c = _licence_base(
         rng, "中华人民共和国机动车驾驶证", "Driving License of the People's Republic of China"
     )
-    lab, val = 28, 36
+    lab, val = 28, DL_VALUE
     xl, xv = 60, 250
     c.text((xl, 220), "证号", lab, LABEL)
     c.text((xv, 220), truth["id_num"], 40, tracking=4)
@@ -159,7 +182,9 @@ def drivinglicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
     c.text((720, 305), "国籍", lab, LABEL)
     c.text((800, 305), "中国", val)
     c.text((xl, 390), "住址", lab, LABEL)
-    last = c.paragraph((xv, 390), truth["address"], val, 690, leading=1.35)
+    first_line = len(c.lines)
+    last = c.paragraph((xv, 390), truth["address"], val, DL_ADDRESS_WIDTH, leading=1.35)
+    address_lines = lines_since(c, first_line)
     y = max(last + 85, 475)
     for label, value in (
         ("出生日期", truth["birth_date"]),
@@ -179,7 +204,7 @@ def drivinglicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
         f"{city.province}{city.name.removeprefix(city.province)}公安局交通警察支队",
         rng,
     )
-    return c.image, truth
+    return c.image, truth, {"address_lines": address_lines}
 
 
 ENTERPRISE_TYPES = (
@@ -225,7 +250,11 @@ CAPITALS = (10, 30, 50, 100, 200, 300, 500, 800, 1000, 1200, 2000, 5000)
 WECHAT_PUNCTUATION = str.maketrans({"（": "(", "）": ")", "，": ","})
 
 
-def bizlicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
+BIZ_VALUE, BIZ_ADDRESS_WIDTH = 28, 500
+
+
+def bizlicense(rng: random.Random, layout: str = "standard") -> Drawn:
+    """营业执照 (副本); "wrapped_address" prints 住所 over two or three lines."""
     city, district, region = fk.place(rng)
     founded = fk.date_between(rng, dt.date(2000, 1, 1), dt.date(2025, 6, 30))
     until = fk.add_years(founded, rng.choice((10, 20, 30))) - dt.timedelta(days=1)
@@ -240,7 +269,11 @@ def bizlicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
         "enterprise_name": firm,
         "type_of_enterprise": rng.choice(ENTERPRISE_TYPES),
         "legal_representative": fk.name(rng, rng.choice("男女")),
-        "address": fk.address(rng, city, district),
+        "address": (
+            long_address(rng, city, district, BIZ_VALUE, BIZ_ADDRESS_WIDTH, range(2, 4))
+            if layout == "wrapped_address"
+            else fk.address(rng, city, district)
+        ),
         # WeChat answers ASCII brackets and commas inside values (its own example:
         # "中型餐馆(不含凉菜、不含裱花蛋糕,不含生食海产品)。"), whatever the print
         "business_scope": scope.translate(WECHAT_PUNCTUATION),
@@ -258,7 +291,7 @@ def bizlicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
     c.text((110, 150), "统一社会信用代码", 26, INK)
     c.text((110, 196), truth["reg_num"], 32, INK, tracking=2)
     qr_block(c, rng, (1330, 90, 1480, 240))
-    size, lead = 28, 1.5
+    size, lead = BIZ_VALUE, 1.5
     y0, step = 440, 66
     _field(c, (110, y0), "名称", truth["enterprise_name"], size, 560, lead)
     _field(c, (110, y0 + step), "类型", truth["type_of_enterprise"], size, 560, lead)
@@ -270,12 +303,15 @@ def bizlicense(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
     _field(c, (860, y0), "注册资本", capital, size, 500, lead)
     _field(c, (860, y0 + step), "成立日期", truth["registered_date"], size, 500, lead)
     last = _field(c, (860, y0 + 2 * step), "营业期限", period, size, 500, lead)
-    _field(c, (860, max(y0 + 3 * step, last + step)), "住所", truth["address"], size, 500, lead)
+    y = max(y0 + 3 * step, last + step)
+    first_line = len(c.lines) + 1  # after the label
+    _field(c, (860, y), "住所", truth["address"], size, BIZ_ADDRESS_WIDTH, lead)
+    address_lines = lines_since(c, first_line)
     c.text((1050, 960), "登记机关", 30, INK)
     issued = fk.date_between(rng, founded, dt.date(2025, 9, 30))
     c.text((1150, 1030), f"{issued:%Y年%m月%d日}", 30, INK)
     seal(c, (1240, 985), 105, f"{city.name}{district}市场监督管理局", rng)
-    return c.image, truth
+    return c.image, truth, {"address_lines": address_lines}
 
 
 def _field(
@@ -372,89 +408,3 @@ def _pos(box: tuple[int, int, int, int]) -> dict[str, dict[str, int]]:
         "right_bottom": {"x": x1, "y": y1},
         "left_bottom": {"x": x0, "y": y1},
     }
-
-
-DISHES = (
-    "宫保鸡丁",
-    "鱼香肉丝",
-    "麻婆豆腐",
-    "回锅肉",
-    "水煮鱼",
-    "酸菜鱼",
-    "红烧肉",
-    "糖醋排骨",
-    "清蒸鲈鱼",
-    "干煸四季豆",
-    "地三鲜",
-    "西红柿炒鸡蛋",
-    "酱鸭",
-    "龙虾",
-    "芝麻鸭块",
-    "皮皮虾",
-    "特色辣鸭脚",
-    "花甲",
-    "蒜蓉西兰花",
-    "手撕包菜",
-    "小炒黄牛肉",
-    "剁椒鱼头",
-    "毛血旺",
-    "口水鸡",
-    "夫妻肺片",
-    "凉拌黄瓜",
-    "扬州炒饭",
-    "牛肉拉面",
-    "酸辣粉",
-    "担担面",
-    "蛋炒饭",
-    "米饭",
-    "鲜榨橙汁",
-    "酸梅汤",
-    "柠檬茶",
-    "啤酒",
-)
-RESTAURANTS = (
-    "老成都川菜馆",
-    "湘味小厨",
-    "江南人家",
-    "东北饺子馆",
-    "粤香茶餐厅",
-    "家常菜馆",
-    "蜀香园",
-)
-
-
-def menu(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
-    count = rng.randint(6, 22)
-    dishes = rng.sample(DISHES, count)
-    prices = [
-        float(rng.randint(2, 40) * 2) if rng.random() < 0.85 else rng.randint(10, 60) + 0.5
-        for _ in dishes
-    ]
-    two = count > 11
-    c = Canvas(
-        (1400 if two else 1100, 1600),
-        rng.choice(((252, 246, 230), (255, 255, 255), (245, 238, 220))),
-    )
-    frame(c, (150, 60, 40), 30, 4)
-    c.text((c.w / 2, 160), rng.choice(RESTAURANTS), 72, (150, 40, 30), anchor="ms", bold=True)
-    c.text((c.w / 2, 235), "菜 单", 44, (150, 40, 30), anchor="ms", tracking=10)
-    style = rng.choice(("¥{}", "{}元", "{}"))
-    leader = rng.random() < 0.4
-    per_col = (count + 1) // 2 if two else count
-    size = 40
-    step = min(size * 2.4, (c.h - 380) / per_col)
-    col_w = (c.w - 200) / (2 if two else 1)
-    for i, (dish, price) in enumerate(zip(dishes, prices, strict=True)):
-        col, row = divmod(i, per_col)
-        x0, y = 100 + col * col_w, 340 + row * step
-        right = x0 + col_w - (60 if two else 0)
-        text = style.format(f"{price:g}")
-        c.text((x0, y), dish, size)
-        c.text((right, y), text, size, anchor="rs")
-        if leader:
-            start = x0 + text_width(dish, size) + 20
-            end = right - text_width(text, size) - 20
-            for dx in range(round(start), round(end), 16):
-                c.draw.ellipse((dx, y - 6, dx + 4, y - 2), fill=(140, 140, 140))
-    items = [{"name": d, "price": p} for d, p in zip(dishes, prices, strict=True)]
-    return c.image, {"content": {"menu_items": items}}

@@ -73,13 +73,14 @@ def score(texts: list[str], values: list[str]) -> tuple[int, int]:
 
 
 def main() -> int:
-    from rapidocr_onnxruntime import RapidOCR
+    import cv2
+
+    from wxocr_async.local import model
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.docgen.legibility")
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--per-kind", type=int, default=3)
     args = parser.parse_args()
-    engine = RapidOCR()
     print(f"{'kind':<15} {'style':<6} {'imgs':>4} {'wanted':>6} {'verbatim':>9} {'normalised':>10}")
     totals = [0, 0, 0]
     for folder in sorted(p for p in args.outdir.glob("*/*") if p.is_dir()):
@@ -90,8 +91,7 @@ def main() -> int:
             values = list(
                 truth_values(json.loads(jpg.with_suffix(".json").read_text(encoding="utf-8")))
             )
-            result, _ = engine(str(jpg), use_cls=False)
-            texts = [item[1] for item in result or []]
+            texts = [line.text for line in model.read_page(cv2.imread(str(jpg)))]
             v, n = score(texts, values)
             wanted, verbatim, normal = wanted + len(values), verbatim + v, normal + n
             misses += [x for x in values if not score(texts, [x])[1]]
