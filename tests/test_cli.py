@@ -169,7 +169,7 @@ def one_error_line(run: Run) -> str:
 
 
 WITHOUT_LOCAL = (
-    "import sys; sys.modules['rapidocr_onnxruntime'] = None; "  # as if [local] were absent
+    "import sys; sys.modules['rapidocr'] = None; "  # as if [local] were absent
     "from wxocr_async.cli import main; sys.exit(main())"
 )
 

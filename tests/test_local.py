@@ -25,12 +25,12 @@ from .conftest import ROOT
 
 if not model_available():
     if os.environ.get("CI"):
-        pytest.fail("rapidocr_onnxruntime is missing: the test extra installs it")
+        pytest.fail("rapidocr or onnxruntime is missing: the test extra installs them")
     pytest.skip("the [local] extra is not installed", allow_module_level=True)
 
 IMAGES = Path(__file__).parent / "local_images"
 PRINTED = IMAGES / "printed_text.png"
-PRINTED_LINES = ["微信OCR本地引擎测试页", "价格合计128.50元"]
+PRINTED_LINES = ["微信OCR本地引擎测试页", "价格合计 128.50 元"]  # spaces as printed
 HANG_GUARD = 120
 
 
@@ -287,3 +287,42 @@ def test_the_engine_uses_the_cpus_it_may_use() -> None:
         timeout=HANG_GUARD,
     )
     assert capped.stdout.split() == [b"1", b"1"], capped.stderr
+
+
+#: runtimes a CI step installed and wants proven (comma-separated); others may be skipped
+WANTED_RUNTIMES = set(filter(None, os.environ.get("WXOCR_TEST_RUNTIMES", "").split(",")))
+READ_PAGE = (
+    "import json, sys, cv2; from wxocr_async.local import model; model.load(1); "
+    "print(json.dumps([model.runtime(), [line.text for line in "
+    "model.read_page(cv2.imread(sys.argv[1]))]], ensure_ascii=False))"
+)
+
+
+@pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
+def test_the_pinned_models_read_the_same_page_on_each_runtime(runtime: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(runtime) is None:
+        if runtime in WANTED_RUNTIMES:
+            pytest.fail(f"{runtime} is not installed, but WXOCR_TEST_RUNTIMES asks for it")
+        pytest.skip(f"{runtime} is not installed ([local-openvino] adds openvino)")
+    run = subprocess.run(
+        [sys.executable, "-c", READ_PAGE, str(PRINTED)],
+        env={**os.environ, "WXOCR_LOCAL_RUNTIME": runtime},
+        capture_output=True, text=True, timeout=HANG_GUARD, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    used, texts = json.loads(run.stdout)
+    assert used == runtime
+    for expected in PRINTED_LINES:
+        assert expected in texts
+
+
+def test_an_unknown_runtime_is_refused_naming_the_runtimes() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", "from wxocr_async.local import model; model.available()"],
+        env={**os.environ, "WXOCR_LOCAL_RUNTIME": "tensorflow"},
+        capture_output=True, text=True, timeout=HANG_GUARD, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "WXOCR_LOCAL_RUNTIME='tensorflow': expected one of onnxruntime, openvino" in run.stderr

@@ -77,7 +77,7 @@ def test_the_readmes_main_job_prints_what_the_readme_shows() -> None:
     """README.rst's first command, and the output it shows under it, checked verbatim."""
     from pathlib import Path
 
-    pytest.importorskip("rapidocr_onnxruntime")
+    pytest.importorskip("rapidocr")
     root = Path(__file__).resolve().parent.parent
     readme = (root / "README.rst").read_text(encoding="utf-8")
     command = next(line for line in readme.splitlines() if "wxocr idcard" in line)

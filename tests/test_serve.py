@@ -27,7 +27,7 @@ from .serving import HANG_GUARD, ServeProcess, run_serve
 
 if not model_available():
     if os.environ.get("CI"):
-        pytest.fail("rapidocr_onnxruntime is missing: the test extra installs it")
+        pytest.fail("rapidocr or onnxruntime is missing: the test extra installs them")
     pytest.skip("the [local] extra is not installed", allow_module_level=True)
 
 PRINTED = Path(__file__).parent / "local_images" / "printed_text.png"

@@ -1,6 +1,6 @@
 """Draw fake ID cards, bank cards, plates, pages and menus; record RapidOCR's lines.
 
-Run once (needs pillow and rapidocr_onnxruntime):
+Run once (needs pillow and the [local] extra; records what the engine's own model reads):
     .venv/bin/python tests/local_fixtures/record_cards.py
 Each case becomes ``<endpoint>/<case>.json`` = {"size", "lines", "expected"}; the
 expected reply is the drawn truth, not what the recogniser read.
@@ -19,7 +19,6 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from wxocr_async.local.checks import id_check_char, luhn_valid
-from wxocr_async.local.lines import Line
 
 HERE = Path(__file__).parent
 FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
@@ -391,9 +390,10 @@ def lowres(img: Image.Image, scale: float = 0.55, blur: float = 0.7, q: int = 35
 
 
 def main(only: list[str]) -> None:
-    from rapidocr_onnxruntime import RapidOCR
+    import numpy as np
 
-    engine = RapidOCR()
+    from wxocr_async.local import model
+
     for kind, make in KINDS.items():
         if only and kind not in only:
             continue
@@ -406,9 +406,7 @@ def main(only: list[str]) -> None:
                 img = lowres(img)
             if case.endswith("_rough"):
                 img = lowres(img, 0.4, 1.1, 25)
-            img.save(f"/tmp/hc_{kind}_{case}.png")
-            result, _ = engine(f"/tmp/hc_{kind}_{case}.png", use_cls=False)
-            lines = [Line.from_rapidocr(item).to_json() for item in result or []]
+            lines = [line.to_json() for line in model.read_page(np.asarray(img)[:, :, ::-1])]
             data = {"size": list(img.size), "lines": lines, "expected": expected}
             path = HERE / kind / f"{case}.json"
             path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

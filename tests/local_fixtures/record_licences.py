@@ -1,6 +1,6 @@
 """Draw fake 行驶证 / 驾驶证 / 营业执照 images and record what RapidOCR reads from them.
 
-Run once (needs pillow and rapidocr_onnxruntime; not used at test time):
+Run once (needs pillow and the [local] extra; not used at test time):
 
     .venv/bin/python tests/local_fixtures/record_licences.py
 
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from wxocr_async.local.checks import id_check_char, uscc_check_char, vin_check_char
-from wxocr_async.local.lines import Line
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 HERE = Path(__file__).parent
@@ -414,9 +413,7 @@ def cases() -> dict[str, dict[str, Case]]:
 
 #: fields the recogniser itself misread on a case (checked by eye on the recorded lines):
 #: the extractor can only pass the misreading on, so the test expects it there
-OCR_MISREADS: dict[tuple[str, str], dict[str, str]] = {
-    ("bizlicense", "new_photo"): {"business_scope": "餐饮管理：餐饮服务：销售食品：企业管理咨询。"},
-}
+OCR_MISREADS: dict[tuple[str, str], dict[str, str]] = {}  # PP-OCRv6 misreads none
 
 
 def render(card: Card, shot: float | Shot) -> Any:
@@ -453,16 +450,15 @@ def render(card: Card, shot: float | Shot) -> Any:
 
 def main() -> None:
     import numpy as np
-    from rapidocr_onnxruntime import RapidOCR
 
-    engine = RapidOCR()
+    from wxocr_async.local import model
+
     for endpoint, named in cases().items():
         folder = HERE / endpoint
         folder.mkdir(parents=True, exist_ok=True)
         for name, (card, shot, expected) in named.items():
             image = render(card, shot)
-            result, _ = engine(np.asarray(image), use_cls=False)
-            lines = [Line.from_rapidocr(item) for item in result or []]
+            lines = model.read_page(np.asarray(image)[:, :, ::-1])
             record = {
                 "size": list(image.size),
                 "lines": [line.to_json() for line in lines],

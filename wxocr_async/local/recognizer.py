@@ -1,4 +1,4 @@
-"""Recognition in one worker: the RapidOCR model (loaded once), then field extraction.
+"""Recognition in one worker: RapidOCR (:mod:`.model`), then field extraction.
 
 Runs in a worker process (or thread); everything here is blocking. The result is
 WeChat's whole reply, ``errcode`` and ``errmsg`` included; :func:`run` adds the time it
@@ -18,6 +18,7 @@ import attrs
 
 from ..image_header import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, pixel_problem
 from ..images import sniff_image_type
+from . import model
 from .extract import extract
 from .lines import Line, NothingFound
 
@@ -25,14 +26,6 @@ from .lines import Line, NothingFound
 #: is not an image it can decode
 NOT_FOUND = {"errcode": 101001, "errmsg": "certificate not found"}
 NOT_AN_IMAGE = {"errcode": 101002, "errmsg": "decode image failed"}
-#: the angle classifier is off: on 144 generated documents (tune seed 11) it read exactly
-#: the same fields (2011/2032 either way), costs ~50 % more time per image when the machine
-#: is idle (0.93 s -> 1.47 s for an ID card), and flips short crops ("¥98" read as "86夫")
-USE_ANGLE_CLASSIFIER = False
-#: the detector keeps text boxes scoring at least this (RapidOCR's default 0.5 drops whole
-#: rows of light print, such as a business licence's 名称 row; 0.3 keeps them at no cost)
-DET_BOX_THRESH = float(os.environ.get("WXOCR_DET_BOX_THRESH", "0.3"))
-
 # read before OpenCV is imported: an undecodable image is our 101002, not a log line; and
 # OpenCV's own decoding bounds, behind ours (pixel_problem reads the header first)
 os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
@@ -40,27 +33,15 @@ os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_WIDTH", str(MAX_IMAGE_SIDE))
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_HEIGHT", str(MAX_IMAGE_SIDE))
 
-_engine: Any = None
-
 
 def load_model(threads: int = 1) -> None:
     """Load RapidOCR's models into this worker (once); ``threads`` for ONNX Runtime."""
-    global _engine
-    if _engine is None:
-        from rapidocr_onnxruntime import RapidOCR
-
-        _engine = RapidOCR(
-            intra_op_num_threads=threads, inter_op_num_threads=1, det_box_thresh=DET_BOX_THRESH
-        )
+    model.load(threads)
 
 
 def model_available() -> bool:
-    """Whether the ``[local]`` extra (rapidocr_onnxruntime) is installed."""
-    try:
-        import rapidocr_onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the ``[local]`` extra (rapidocr and onnxruntime) is installed."""
+    return model.available()
 
 
 def decode(data: bytes) -> Any:
@@ -73,18 +54,9 @@ def decode(data: bytes) -> Any:
     return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
 
 
-def recognise_lines(data: bytes) -> tuple[list[Line], tuple[int, int]] | None:
-    """The text lines RapidOCR finds in ``data`` and the image size; None if the data
-    cannot be decoded as an image."""
-    image = decode(data)
-    return None if image is None else _lines(image)
-
-
 def _lines(image: Any) -> tuple[list[Line], tuple[int, int]]:
-    load_model()
-    found, _ = _engine(image, use_cls=USE_ANGLE_CLASSIFIER)
     height, width = image.shape[:2]
-    return [Line.from_rapidocr(item) for item in found or ()], (width, height)
+    return model.read_page(image), (width, height)
 
 
 #: a plate read without its province character ("B·F52673"): the detector's box began
@@ -102,8 +74,7 @@ def reread_plates(image: Any, lines: list[Line]) -> list[Line]:
             top, bottom = max(0, int(line.top - 0.1 * h)), int(line.bottom + 0.1 * h)
             crop = image[top:bottom, max(0, int(line.left - 1.3 * h)) : int(line.right) + 1]
             if crop.size:
-                found, _ = _engine(crop, use_det=False, use_cls=False, use_rec=True)
-                text = str(found[0][0]) if found else ""
+                text = model.read_line(crop)[0]
                 if text.endswith(line.text[-4:]) and len(text) > len(line.text):
                     line = attrs.evolve(line, text=text)
         out.append(line)
