@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from wxocr_async.local.checks import id_check_char, uscc_check_char, valid_vin
-from wxocr_async.local.extract import bizlicense, driving, drivinglicense
+from wxocr_async.local.extract import bizlicense, driving, drivinglicense, extract
 from wxocr_async.local.extract._licence_util import Page, capital, chinese_number, date, dates
 from wxocr_async.local.lines import Line, NothingFound
 
@@ -62,7 +62,7 @@ def test_fixtures_cover_every_endpoint() -> None:
 @pytest.mark.parametrize(("endpoint", "path"), CASES, ids=lambda v: getattr(v, "stem", v))
 def test_recorded_fixture(endpoint: str, path: Path) -> None:
     lines, size, expected = load(path)
-    assert MODULES[endpoint].extract(lines, size) == {**expected, **misreads(path)}
+    assert extract(endpoint, lines, size) == {**expected, **misreads(path)}
 
 
 def test_only_misread_fields_differ_from_the_print() -> None:
@@ -71,7 +71,7 @@ def test_only_misread_fields_differ_from_the_print() -> None:
     wanted, inexact = 0, []
     for endpoint, path in CASES:
         lines, size, expected = load(path)
-        got = MODULES[endpoint].extract(lines, size)
+        got = extract(endpoint, lines, size)
         wanted += len(expected)
         inexact += [(path.stem, k) for k, v in expected.items() if got.get(k) != v]
         assert all(expected[k] != v for k, v in misreads(path).items())
@@ -347,3 +347,27 @@ def test_a_spaced_label_read_as_two_boxes_is_rejoined() -> None:
     assert joined.left == 854 and joined.right == 1505
     alone = [Line("住", box(854, 974, 614)), Line("所", box(980, 1010, 614))]
     assert _rejoin(alone) == alone  # a lone second half is left to the page's own rule
+
+
+def test_spaced_labels_whose_first_characters_were_read_as_one_tall_box() -> None:
+    """PP-OCRv6 read 名 over 类 (the spaced labels "名    称", "类    型") as one box "名类",
+    and 称, 型 alone: each first character goes back to its row."""
+
+    def line(text: str, left: int, top: int, right: int, bottom: int) -> Line:
+        return Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)))
+
+    lines = [
+        line("统一社会信用代码", 106, 124, 321, 157),
+        line("913701024PUEHE009K", 107, 170, 494, 200),
+        line("名类", 99, 406, 146, 522),
+        line("称", 217, 415, 285, 447),
+        line("济南鑫源电子商务有限公司", 272, 414, 616, 447),
+        line("型", 218, 479, 256, 513),
+        line("有限责任公司(自然人独资)", 276, 481, 604, 512),
+        line("法定代表人", 103, 542, 253, 575),
+        line("黄玲", 269, 541, 330, 575),
+    ]
+    got = extract("bizlicense", lines, (1400, 1000))
+    assert got["enterprise_name"] == "济南鑫源电子商务有限公司"
+    assert got["type_of_enterprise"] == "有限责任公司(自然人独资)"
+    assert got["legal_representative"] == "黄玲"

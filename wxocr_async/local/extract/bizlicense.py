@@ -111,6 +111,40 @@ def _unsplit(line: Line) -> Line:
     return line if text == line.text else attrs.evolve(line, text=text)
 
 
+def _unstack(lines: Sequence[Line]) -> list[Line]:
+    """The first characters of spaced labels in one column, read as one tall box ("名类":
+    名 over 类), given back each to the second character on its own row ("称" -> "名称")."""
+    out = list(lines)
+    for stack in [line for line in out if _is_label_stack(line)]:
+        rows = sorted(
+            (
+                line
+                for line in out
+                if line.text[:1] in _LABEL_HALVES.values()
+                and stack.top <= line.center[1] <= stack.bottom
+                and stack.center[0] < line.left < stack.right + 4 * (stack.right - stack.left)
+            ),
+            key=lambda line: line.top,
+        )
+        heads = list(stack.text)
+        for line in rows:
+            if heads and _LABEL_HALVES.get(heads[0]) == line.text[0]:
+                box = ((stack.left, line.top), line.box[1], line.box[2], (stack.left, line.bottom))
+                out[out.index(line)] = Line(heads.pop(0) + line.text, box, line.score)
+        if not heads:
+            out.remove(stack)
+    return out
+
+
+def _is_label_stack(line: Line) -> bool:
+    text = line.text.strip()
+    return (
+        len(text) >= 2
+        and all(char in _LABEL_HALVES for char in text)
+        and line.height > 1.5 * (line.right - line.left)
+    )
+
+
 def _rejoin(lines: Sequence[Line]) -> list[Line]:
     """A spaced label read as two boxes ("住" then "所江苏省...") made one box again."""
     out = list(lines)
@@ -152,7 +186,7 @@ def _field(key: str, value: str) -> str | None:
 
 def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
     """Fields of a 营业执照; NothingFound without at least two of its labels."""
-    page = Page([_unsplit(line) for line in _rejoin(lines)], LABELS)
+    page = Page([_unsplit(line) for line in _rejoin(_unstack(lines))], LABELS)
     if len(page.keys()) < 2:
         raise NothingFound("no business licence labels")
     columns = page.column_starts(RIGHT)
