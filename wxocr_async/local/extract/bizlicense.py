@@ -112,35 +112,29 @@ def _unsplit(line: Line) -> Line:
 
 
 def _unstack(lines: Sequence[Line]) -> list[Line]:
-    """The first characters of spaced labels in one column, read as one tall box ("名类":
-    名 over 类), given back each to the second character on its own row ("称" -> "名称")."""
-    out = list(lines)
-    for stack in [line for line in out if _is_label_stack(line)]:
-        rows = sorted(
-            (
-                line
-                for line in out
-                if line.text[:1] in _LABEL_HALVES.values()
-                and stack.top <= line.center[1] <= stack.bottom
-                and stack.center[0] < line.left < stack.right + 4 * (stack.right - stack.left)
-            ),
-            key=lambda line: line.top,
-        )
-        heads = list(stack.text)
-        for line in rows:
-            if heads and _LABEL_HALVES.get(heads[0]) == line.text[0]:
-                box = ((stack.left, line.top), line.box[1], line.box[2], (stack.left, line.bottom))
-                out[out.index(line)] = Line(heads.pop(0) + line.text, box, line.score)
-        if not heads:
-            out.remove(stack)
+    """Spaced labels' characters in one column read as one tall box ("名类住": 名 over 类
+    over 住, or "称型所"), cut into one box per character, each on its own row, for
+    :func:`_rejoin` to pair."""
+    out: list[Line] = []
+    for line in lines:
+        text = line.text.strip()
+        if not _is_label_stack(line):
+            out.append(line)
+            continue
+        step = (line.bottom - line.top) / len(text)
+        for index, char in enumerate(text):
+            top, bottom = line.top + index * step, line.top + (index + 1) * step
+            box = ((line.left, top), (line.right, top), (line.right, bottom), (line.left, bottom))
+            out.append(Line(char, box, line.score))
     return out
 
 
 def _is_label_stack(line: Line) -> bool:
     text = line.text.strip()
+    halves = set(_LABEL_HALVES) | set(_LABEL_HALVES.values())
     return (
         len(text) >= 2
-        and all(char in _LABEL_HALVES for char in text)
+        and all(char in halves for char in text)
         and line.height > 1.5 * (line.right - line.left)
     )
 
@@ -155,7 +149,6 @@ def _rejoin(lines: Sequence[Line]) -> list[Line]:
             for line in out
             if line is not first
             and line.text.startswith(second_char)
-            and len(line.text.strip()) > 1  # glued to the value (a lone half is handled)
             and abs(line.center[1] - first.center[1]) < 0.5 * first.height
             and first.center[0] < line.left < first.right + 3 * first.height
         ]
@@ -178,6 +171,8 @@ def _field(key: str, value: str) -> str | None:
         value = _SCOPE_COLON.sub("；", re.sub(r"^[\W\d_]{1,2}(?=[\u4e00-\u9fff])", "", value))
     if key in ("registered_capital", "paid_in_capital"):
         return capital(value) if value else None
+    if key == "legal_representative":  # the old licences' label: 法定代表人姓名
+        value = value.removeprefix("姓名")
     if key in ("registered_date", "valid_period"):  # from the year on (a label's stray glyph)
         found = _DATE_START.search(value)
         value = value[found.start() :] if found else value
