@@ -40,6 +40,11 @@ from typing import Any
 
 import attrs
 
+if __package__ in (None, ""):  # run as a script: the repository's root on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import real_images
+from benchmarks.scoring import score
+
 ROOT = Path(__file__).resolve().parent.parent
 ENDPOINT_OF_KIND = {
     "idcard_front": "idcard",
@@ -52,93 +57,24 @@ ENDPOINT_OF_KIND = {
     "platenum": "platenum",
     "menu": "menu",
 }
-#: how far a comm line's corner may be off and still count as exact, in line heights: the
-#: generator's box spans each glyph's advance (a trailing "。" adds half a character of
-#: blank), the detector's ends at the ink
-POS_TOLERANCE = 0.8
-
-
-# -- scoring -------------------------------------------------------------------------------
-
-
-def score(kind: str, truth: dict[str, Any], reply: dict[str, Any]) -> tuple[int, int]:
-    """(fields exact, fields wanted) of one reply against the generator's truth."""
-    if reply.get("errcode", 0) != 0:
-        return 0, _wanted(kind, truth)
-    if kind == "comm":
-        return _score_comm(truth, reply)
-    if kind == "menu":
-        want = truth["content"]["menu_items"]
-        content = reply.get("content") or {}
-        if isinstance(content, str):
-            content = json.loads(content)
-        got = list(content.get("menu_items") or [])
-        exact = 0
-        for item in want:
-            match = next((g for g in got if g.get("name") == item["name"]), None)
-            if match is not None:
-                got.remove(match)
-                exact += 1 + (float(match.get("price", -1)) == float(item["price"]))
-        return exact, 2 * len(want)
-    return sum(reply.get(k) == v for k, v in truth.items()), len(truth)
-
-
-def _wanted(kind: str, truth: dict[str, Any]) -> int:
-    if kind == "comm":
-        return 2 * len(truth["items"])
-    if kind == "menu":
-        return 2 * len(truth["content"]["menu_items"])
-    return len(truth)
-
-
-def _score_comm(truth: dict[str, Any], reply: dict[str, Any]) -> tuple[int, int]:
-    """Per line: its text (whitespace aside: the recogniser sees no spaces) and its four
-    corners within :data:`POS_TOLERANCE` line heights; a repeated line matches its nearest
-    copy."""
-    got = list(reply.get("items") or [])
-    exact = 0
-    for item in truth["items"]:
-        text, corners = _bare(item["text"]), item["pos"]
-        same = [g for g in got if _bare(g.get("text", "")) == text]
-        if not same:
-            continue
-        match = min(same, key=lambda g: _distance(g["pos"], corners))
-        got.remove(match)
-        height = corners["left_bottom"]["y"] - corners["left_top"]["y"]
-        exact += 1 + (_distance(match["pos"], corners) <= POS_TOLERANCE * abs(height))
-    return exact, 2 * len(truth["items"])
-
-
-def _bare(text: str) -> str:
-    return "".join(text.split())
-
-
-def _distance(pos: dict[str, Any], corners: dict[str, Any]) -> float:
-    return max(
-        max(abs(pos[c]["x"] - corners[c]["x"]), abs(pos[c]["y"] - corners[c]["y"])) for c in corners
-    )
-
-
 # -- the three passes ----------------------------------------------------------------------
 
 
 def floor_child(manifest: str, out: str, threads: str) -> None:
     """RapidOCR alone, one image after another, with the detector settings of the local
     engine and ``threads`` ONNX Runtime threads."""
-    from rapidocr_onnxruntime import RapidOCR
+    import cv2
 
-    from wxocr_async.local.recognizer import DET_BOX_THRESH
+    from wxocr_async.local import model
 
-    engine = RapidOCR(
-        intra_op_num_threads=int(threads), inter_op_num_threads=1, det_box_thresh=DET_BOX_THRESH
-    )
+    model.load(int(threads))
     paths = Path(manifest).read_text().split()
-    engine(paths[0], use_cls=False)  # warm
+    model.read_page(cv2.imread(paths[0]))  # warm
     times = {}
     started = time.perf_counter()
     for path in paths:
         t = time.perf_counter()
-        engine(path, use_cls=False)
+        model.read_page(cv2.imread(path))
         times[path] = time.perf_counter() - t
     total = time.perf_counter() - started
     Path(out).write_text(json.dumps({"times": times, "total": total}))
@@ -174,10 +110,10 @@ async def run_serve(images: list[tuple[str, Path]]) -> dict[str, tuple[dict[str,
     try:
         async with wx.OcrClient(base_url=match.group(1), timeout=120) as ocr:
             for kind, path in images[:4]:  # warm: connections, every worker's first image
-                await _call(ocr, BY_NAME[ENDPOINT_OF_KIND[kind]], path)
+                await _call(ocr, BY_NAME[endpoint_of(kind)], path)
             for kind, path in images:
                 t = time.perf_counter()
-                reply = await _call(ocr, BY_NAME[ENDPOINT_OF_KIND[kind]], path)
+                reply = await _call(ocr, BY_NAME[endpoint_of(kind)], path)
                 results[str(path)] = (reply, time.perf_counter() - t)
     finally:
         proc.terminate()
@@ -214,7 +150,7 @@ def run_batch(images: list[tuple[str, Path]], work: Path) -> BatchRun:
     """``wxocr batch`` over every image (one run per endpoint)."""
     by_endpoint: dict[str, list[Path]] = defaultdict(list)
     for kind, path in images:
-        by_endpoint[ENDPOINT_OF_KIND[kind]].append(path)
+        by_endpoint[endpoint_of(kind)].append(path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WXOCR_")}
     total, failed, bad_exits = 0.0, 0, 0
     for endpoint, paths in by_endpoint.items():
@@ -239,17 +175,24 @@ def run_batch(images: list[tuple[str, Path]], work: Path) -> BatchRun:
 # -- the run -------------------------------------------------------------------------------
 
 
-def generate(count: int, seed: int, work: Path) -> list[tuple[str, Path]]:
+def endpoint_of(kind: str) -> str:
+    """The endpoint of a generator kind, or of a kind in a layout ("menu-two_column")."""
+    return ENDPOINT_OF_KIND[kind.split("-")[0]]
+
+
+def generate(count: int, seed: int, work: Path, layout: str) -> list[tuple[str, Path]]:
+    """(kind, image) of every document drawn; a layout other than the standard one is
+    named after its kind ("menu-two_column")."""
     subprocess.run(
         [sys.executable, "-m", "benchmarks.docgen", str(work / "images"),
-         "--count", str(count), "--seed", str(seed)],
+         "--count", str(count), "--seed", str(seed), "--layout", layout],
         check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     return [
-        (kind, path)
-        for kind in ENDPOINT_OF_KIND
+        (folder.name, path)
+        for folder in sorted((work / "images").iterdir())
         for style in ("clean", "photo")
-        for path in sorted((work / "images" / kind / style).glob("*.jpg"))
+        for path in sorted((folder / style).glob("*.jpg"))
     ]
 
 
@@ -270,7 +213,7 @@ def report(
         style = path.parent.name
         truth = json.loads(path.with_suffix(".json").read_text())
         reply, latency = served[str(path)]
-        exact, wanted = score(kind, truth, reply)
+        exact, wanted = score(kind.split("-")[0], truth, reply)
         row = rows.setdefault(
             (kind, style), {"exact": 0, "wanted": 0, "latency": [], "floor": [], "n": 0}
         )
@@ -279,14 +222,14 @@ def report(
         row["latency"].append(latency)
         row["floor"].append(floor["times"][str(path)])
         row["n"] += 1
-    print(f"\n{'kind':15} {'style':6} {'n':>3} {'fields exact':>14} {'%':>6} "
+    print(f"\n{'kind':28} {'style':6} {'n':>3} {'fields exact':>14} {'%':>6} "
           f"{'median s':>9} {'p95 s':>7} {'RapidOCR s':>11} {'ratio':>6}")  # fmt: skip
     summary: dict[str, Any] = {"rows": {}}
     for (kind, style), row in rows.items():
         pct = 100 * row["exact"] / row["wanted"] if row["wanted"] else 100.0
         med, p95 = statistics.median(row["latency"]), percentile(row["latency"], 0.95)
         floor_med = statistics.median(row["floor"])
-        print(f"{kind:15} {style:6} {row['n']:>3} {row['exact']:>6}/{row['wanted']:<7} "
+        print(f"{kind:28} {style:6} {row['n']:>3} {row['exact']:>6}/{row['wanted']:<7} "
               f"{pct:>6.1f} {med:>9.2f} {p95:>7.2f} {floor_med:>11.2f} "
               f"{med / floor_med:>6.2f}")  # fmt: skip
         summary["rows"][f"{kind}/{style}"] = {
@@ -310,19 +253,68 @@ def report(
     return summary
 
 
+def real_set() -> list[tuple[str, Path, dict[str, Any]]]:
+    """(kind, image, label) of every real image gathered (benchmarks/real_images.py)."""
+    found = []
+    for label in real_images.labels():
+        path = real_images.cached_path(label)
+        if not path.is_file():
+            raise SystemExit(f"{path} is missing: run python benchmarks/real_images.py first")
+        found.append((label["kind"], path, label))
+    return found
+
+
+def report_real(
+    images: list[tuple[str, Path, dict[str, Any]]],
+    served: dict[str, tuple[dict[str, Any], float]],
+) -> dict[str, Any]:
+    """Fields exact per kind on the real images, the tuning split beside the held-out one."""
+    rows: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    for kind, path, label in images:
+        exact, wanted = score(kind, label["truth"], served[str(path)][0])
+        for split in (label["split"], "all"):
+            row = rows[kind][split]
+            row[0], row[1], row[2] = row[0] + exact, row[1] + wanted, row[2] + 1
+    print(f"\nreal images (labelled by eye; tune = the extractors were tuned on them)\n"
+          f"{'kind':15} {'tune':>18} {'holdout':>18} {'all':>18}")  # fmt: skip
+    summary: dict[str, Any] = {}
+    for kind, splits in rows.items():
+        cells = []
+        for split in ("tune", "holdout", "all"):
+            exact, wanted, n = splits.get(split, (0, 0, 0))
+            pct = 100 * exact / wanted if wanted else float("nan")
+            cells.append(f"{exact:>4}/{wanted:<4} {pct:5.1f}% n{n:<2}")
+            summary[f"{kind}/{split}"] = {"exact": exact, "wanted": wanted, "images": n}
+        print(f"{kind:15} " + " ".join(f"{c:>18}" for c in cells))
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=12, help="images per kind and style")
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument(
+        "--layout", default="all", help="the generator's layouts: standard, one, or all"
+    )
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--real", action="store_true", help="also score the real-image set")
+    parser.add_argument("--real-only", action="store_true", help="only the real-image set")
     parser.add_argument("--floor-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_child:
         floor_child(*args.floor_child)
         return
+    if args.real or args.real_only:
+        real = real_set()
+        served_real = asyncio.run(run_serve([(kind, path) for kind, path, _ in real]))
+        real_summary = report_real(real, served_real)
+        if args.json and args.real_only:
+            Path(args.json).write_text(json.dumps({"real": real_summary}, indent=2))
+        if args.real_only:
+            return
     work = Path(tempfile.mkdtemp(prefix="wxocr-local-bench-"))
-    images = generate(args.count, args.seed, work)
+    images = generate(args.count, args.seed, work, args.layout)
     manifest = work / "all.txt"
     manifest.write_text("".join(f"{p}\n" for _, p in images))
     print(f"{len(images)} images (seed {args.seed}) in {work}", flush=True)
