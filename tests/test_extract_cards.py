@@ -401,3 +401,21 @@ def test_plate_province_split_by_the_recogniser_is_rejoined() -> None:
     right = ((190.0, 100.0), (560.0, 100.0), (560.0, 160.0), (190.0, 160.0))
     lines = [Line("鱼目", left), Line("B·0638X", right)]
     assert platenum.extract(lines, (700, 300)) == {"number": "鲁B0638X"}
+
+
+def test_menu_leaders_order_boxes_and_phone_lines() -> None:
+    """Real menus (the real set's tuning images): dotted leaders read as "·", "……" or
+    "mmm" around a price, an order box "□" after it, a dish and the next column's glued
+    after a price with its unit, and a phone line that is no dish."""
+    lines = [
+        make("水煮鱼·", 90, 260), make("mmm", 200, 266, 16), make("·68/斤", 400, 260),
+        make("窝头小卤肉", 90, 330), make("……………48/例", 280, 330),
+        make("老干妈肚片", 90, 400), make("18元/份□", 300, 400),
+        make("姜汁莲菜·22/例爽口香芹", 90, 470, w=600), make("22/例", 850, 470),
+        make("订餐热线：186-0000-0000", 150, 600, w=500),
+    ]  # fmt: skip
+    got = menu.extract(lines, (1000, 700))["content"]["menu_items"]
+    assert [(i["name"], i["price"]) for i in got] == [
+        ("水煮鱼", 68.0), ("窝头小卤肉", 48.0), ("老干妈肚片", 18.0), ("姜汁莲菜", 22.0),
+        ("爽口香芹", 22.0),
+    ]  # fmt: skip

@@ -14,14 +14,15 @@ from wxocr_async.local.lines import Line, NothingFound
 #: "48", "48.0", "¥48", "48元", "48/份", "48元/份"
 _PRICE = r"[¥￥$]?(\d{1,4}(?:\.\d{1,2})?)(?:元)?(?:/[\u4e00-\u9fff]{1,2})?"
 _ONLY_PRICE = re.compile(_PRICE)
-#: a dish and its price in one box, kept apart by a space, leader dots, a bar ("NAME | 8")
-#: or a currency sign
+#: a dish and its price in one box, kept apart by a space, leader dots or a dash or a
+#: middle dot (one "." is a decimal point), a bar ("NAME | 8") or a currency sign
 _NAME_THEN_PRICE = re.compile(
-    r"(.*?[\u4e00-\u9fffA-Za-z].*?)(?:\s+|\s*[.·…_:：\-—]{2,}\s*|\s*[|｜丨]\s*|(?=[¥￥$]))" + _PRICE
+    r"(.*?[\u4e00-\u9fffA-Za-z].*?)"
+    r"(?:\s+|\s*(?:\.{2,}|[·…_:：\-—]+)\s*|\s*[|｜丨]\s*|(?=[¥￥$]))" + _PRICE
 )
 #: a short Chinese dish name with its price glued on ("宫保鸡丁28"): at most three digits,
 #: so that an address's house number is no price
-_GLUED = re.compile(r"([\u4e00-\u9fff]{2,12})(\d{1,3}(?:\.\d{1,2})?)元?")
+_GLUED = re.compile(r"([\u4e00-\u9fff]{2,12})(\d{1,3}(?:\.\d{1,2})?)元?(?:/[\u4e00-\u9fff])?")
 _NAME_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 
 
@@ -51,21 +52,35 @@ _PRICE_THEN_NAME = re.compile(
 )
 
 
+#: a dish's price (its unit too: "22/例") with the next column's dish glued after it
+_DISH_THEN_NEXT = re.compile(
+    r"(.*?[\u4e00-\u9fff][^\d]*?[¥￥$]?\d{1,4}(?:\.\d{1,2})?元?(?:/[\u4e00-\u9fff])?)"
+    r"(?![元年月日号份岁栋楼室层\d./])[^\u4e00-\u9fff\d.]{0,2}([\u4e00-\u9fff]{2,}.*)"
+)
+
+
 def unglue(line: Line) -> list[Line]:
-    """``line`` split where a price runs straight into a dish name, the box divided by
-    the characters' widths (a digit about half a Chinese character)."""
-    found = _PRICE_THEN_NAME.fullmatch(compact(line.text))
-    if not found:
-        return [line]
-    price, name = found.groups()
-    widths = [0.55 if c.isascii() else 1.0 for c in price + name]
-    cut = sum(widths[: len(price)]) / sum(widths)
+    """``line`` split where a price runs straight into a dish name ("38小炒黄牛肉", and
+    "姜汁莲菜·22/例爽口香芹": one dish, then the next column's), the box divided by the
+    characters' widths (a digit about half a Chinese character)."""
+    text = compact(line.text)
+    if found := _PRICE_THEN_NAME.fullmatch(text):
+        return _cut(line, *found.groups())
+    if found := _DISH_THEN_NEXT.fullmatch(text):
+        first, rest = _cut(line, *found.groups())
+        return [first, *unglue(rest)]
+    return [line]
+
+
+def _cut(line: Line, head: str, tail: str) -> list[Line]:
+    widths = [0.55 if c.isascii() else 1.0 for c in head + tail]
+    cut = sum(widths[: len(head)]) / sum(widths)
     lt, rt, rb, lb = line.box
     top_cut = (lt[0] + (rt[0] - lt[0]) * cut, lt[1] + (rt[1] - lt[1]) * cut)
     bottom_cut = (lb[0] + (rb[0] - lb[0]) * cut, lb[1] + (rb[1] - lb[1]) * cut)
     return [
-        Line(price, (lt, top_cut, bottom_cut, lb), line.score),
-        Line(name, (top_cut, rt, rb, bottom_cut), line.score),
+        Line(head, (lt, top_cut, bottom_cut, lb), line.score),
+        Line(tail, (top_cut, rt, rb, bottom_cut), line.score),
     ]
 
 
@@ -78,20 +93,45 @@ def pair_row(row: Sequence[Upright]) -> list[Item]:
     out: list[Item] = []
     names: list[Upright] = []
     for part in row:
+        if _LEADERS_ONLY.fullmatch(compact(part.line.text)):
+            continue
+        part = attrs.evolve(part, line=attrs.evolve(part.line, text=_trim(part.line.text)))
         text = compact(part.line.text)
         both = _NAME_THEN_PRICE.fullmatch(part.line.text.strip()) or _GLUED.fullmatch(text)
         if (price := _ONLY_PRICE.fullmatch(text)) and names:
-            out.append(dish(names, part, price.group(1)))
+            found = dish(names, part, price.group(1))
             names = []
         elif both and not names:
-            out.append(dish([part], part, both.group(2), spaced(both.group(1))))
-        elif _NAME_CHAR.search(text):
-            names.append(part)
+            found = dish([part], part, both.group(2), spaced(both.group(1)))
+        else:
+            found = None
+            if _NAME_CHAR.search(text):
+                names.append(part)
+        if found is not None:
+            out.append(found)
     return out
 
 
-def dish(names: Sequence[Upright], price: Upright, value: str, name: str = "") -> Item:
+#: a box of dotted leaders alone: the recogniser reads them as dots, ellipses or "mmm"
+_LEADERS_ONLY = re.compile(r"[m.·…_\-—。]+")
+#: leader dots and order boxes at either end of a box ("·68/斤", "水煮鱼·", "……48/例",
+#: "18元/份□"): anything but a letter, digit, character, currency sign or bracket
+_LEADER_ENDS = re.compile(r"^[^\w¥￥$(（]+|[^\w)）]+$")
+
+
+def _trim(text: str) -> str:
+    trimmed = _LEADER_ENDS.sub("", text)
+    return trimmed or text
+
+
+#: what a menu prints beside its dishes that reads like one ("订餐热线：186...")
+_NOT_A_DISH = re.compile(r"热线|电话|地址|订餐|微信|扫码|营业时间|TEL|Tel")
+
+
+def dish(names: Sequence[Upright], price: Upright, value: str, name: str = "") -> Item | None:
     text = name or spaced(" ".join(part.line.text for part in names))
+    if _NOT_A_DISH.search(text):
+        return None
     return Item(text, float(value), names[0].left, price.right, min(p.top for p in names))
 
 
