@@ -122,3 +122,26 @@ def test_a_plate_whose_province_the_detector_misses_is_read_again() -> None:
     image.save(buffer, "JPEG", quality=90)
     reply = recognizer.recognise("platenum", buffer.getvalue())
     assert reply == {"errcode": 0, "errmsg": "ok", "number": truth["number"]}
+
+
+@pytest.mark.parametrize(("kind", "turn"), [("idcard_front", 180), ("bankcard", 90)])
+def test_a_card_photographed_upside_down_or_sideways_is_read(kind: str, turn: int) -> None:
+    """Nothing found in the image as it is: the engine looks again with the image turned
+    (upside down; a portrait image sideways first)."""
+    from wxocr_async.local import recognizer
+
+    image, truth = generate(kind, CASES[kind][1], "photo")
+    buffer = io.BytesIO()
+    image.rotate(turn, expand=True).save(buffer, "JPEG", quality=90)
+    reply = recognizer.recognise(CASES[kind][0], buffer.getvalue())
+    assert reply["errcode"] == 0, reply
+    assert_matches(kind, truth, reply)
+
+
+def test_a_page_with_no_card_is_still_101001_after_the_turns() -> None:
+    from wxocr_async.local import recognizer
+
+    image, _ = generate("menu", 7, "clean")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    assert recognizer.recognise("idcard", buffer.getvalue())["errcode"] == 101001

@@ -134,15 +134,54 @@ def _recognise(endpoint: str, data: bytes) -> dict[str, Any]:
     except Exception as exc:  # OpenCV's own bounds; a 5 x 15000 strip; odd channels
         raise _Unprocessable(exc) from exc
     try:
-        fields = extract(endpoint, lines, size)
+        fields = _fields(endpoint, image, lines, size)
+    except NothingFound:
+        fields = None
+    for turn in _turns(endpoint, size) if fields is None else ():
+        turned = _turned(image, turn)
+        try:
+            turned_lines, turned_size = _lines(turned)
+        except Exception as exc:
+            raise _Unprocessable(exc) from exc
+        try:
+            fields = _fields(endpoint, turned, turned_lines, turned_size)
+            break
+        except NothingFound:
+            continue
+    if fields is None:
+        return dict(NOT_FOUND)
+    return {"errcode": 0, "errmsg": "ok", **fields}
+
+
+def _fields(endpoint: str, image: Any, lines: list[Line], size: tuple[int, int]) -> dict[str, Any]:
+    """The reply fields of these lines; a plate read without its province is read again."""
+    try:
+        return extract(endpoint, lines, size)
     except NothingFound:
         if endpoint != "platenum":
-            return dict(NOT_FOUND)
-        try:
-            fields = extract(endpoint, reread_plates(image, lines), size)
-        except NothingFound:
-            return dict(NOT_FOUND)
-    return {"errcode": 0, "errmsg": "ok", **fields}
+            raise
+        return extract(endpoint, reread_plates(image, lines), size)
+
+
+#: endpoints whose document, photographed upside down or sideways, is looked for again
+#: in the image turned (the angle classifier is off: it turns single lines, not pages)
+TURNED_DOCUMENTS = frozenset({"idcard", "bankcard", "driving", "drivinglicense", "bizlicense"})
+
+
+def _turns(endpoint: str, size: tuple[int, int]) -> tuple[int, ...]:
+    """The quarter turns (clockwise) to try when nothing was found: upside down, and for
+    a portrait image (a card or licence is landscape) the two sideways ones first."""
+    if endpoint not in TURNED_DOCUMENTS:
+        return ()
+    width, height = size
+    return (1, 3, 2) if height > 1.2 * width else (2,)
+
+
+def _turned(image: Any, quarters: int) -> Any:
+    import cv2
+
+    codes = {1: cv2.ROTATE_90_CLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return cv2.rotate(image, codes[quarters])
 
 
 def worker_init(threads: int) -> None:
