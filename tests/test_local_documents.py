@@ -145,3 +145,51 @@ def test_a_page_with_no_card_is_still_101001_after_the_turns() -> None:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90)
     assert recognizer.recognise("idcard", buffer.getvalue())["errcode"] == 101001
+
+
+def _drawn(size: tuple[int, int], texts: list[tuple[str, int, int, int]], paper: str) -> Any:
+    """An OpenCV (BGR) image of ``texts`` ((text, x, y, font size)) on ``paper``."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", size, paper)
+    draw = ImageDraw.Draw(image)
+    for text, x, y, points in texts:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", points)
+        draw.text((x, y), text, fill="black", font=font)
+    return np.asarray(image)[:, :, ::-1].copy()
+
+
+def _box(left: float, top: float, right: float, bottom: float) -> Any:
+    return ((left, top), (right, top), (right, bottom), (left, bottom))
+
+
+def test_a_two_line_plates_upper_row_is_read_from_the_band_above_its_lower_row() -> None:
+    """A truck's plate: the small 京E over the large 12345. Given only the lower row, the
+    second look reads the band above it, and the two rows make the plate."""
+    from wxocr_async.local import reread
+    from wxocr_async.local.extract import extract
+    from wxocr_async.local.lines import Line
+
+    image = _drawn((440, 240), [("京 E", 150, 20, 56), ("12345", 40, 100, 110)], "#f2c500")
+    lower = Line("12345", _box(40, 112, 330, 210))
+    lines = reread.plates(image, [lower])
+    assert len(lines) == 2 and lines[0].bottom <= lower.top + 0.1 * lower.height
+    assert extract("platenum", lines, (440, 240)) == {"number": "京E12345"}
+
+
+def test_a_bank_card_number_row_is_read_again_whole() -> None:
+    """The first reading had the number in fragments that pass no Luhn check; the second
+    look reads the row as one line, and that number passes."""
+    from wxocr_async.local import reread
+    from wxocr_async.local.extract import extract
+    from wxocr_async.local.lines import Line
+
+    number = "6222021234567890128"
+    image = _drawn((900, 300), [("中国工商银行", 40, 30, 40), (number, 60, 150, 48)], "#d8d8e0")
+    fragments = [
+        Line("62220212", _box(60, 150, 300, 200)),
+        Line("3456789", _box(320, 150, 520, 200)),
+    ]
+    lines = reread.card_number(image, fragments)
+    assert extract("bankcard", lines, (900, 300)) == {"number": number}

@@ -8,7 +8,6 @@ took and the traceback of anything unexpected, for the parent to report.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 import traceback
@@ -18,7 +17,8 @@ import attrs
 
 from ..image_header import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, pixel_problem
 from ..images import sniff_image_type
-from . import model
+from . import model, reread
+from .checks import luhn_valid
 from .extract import extract
 from .lines import Line, NothingFound
 
@@ -57,28 +57,6 @@ def decode(data: bytes) -> Any:
 def _lines(image: Any) -> tuple[list[Line], tuple[int, int]]:
     height, width = image.shape[:2]
     return model.read_page(image), (width, height)
-
-
-#: a plate read without its province character ("B·F52673"): the detector's box began
-#: one character late on the plate's stretched type
-_PLATE_TAIL = re.compile(r"[A-Z][·•.]?[A-Z0-9]{5,6}")
-
-
-def reread_plates(image: Any, lines: list[Line]) -> list[Line]:
-    """Lines that read as a plate without its province, read again from a crop reaching
-    one character further left (the recogniser alone, no detection)."""
-    out = []
-    for line in lines:
-        if _PLATE_TAIL.fullmatch(line.text.replace(" ", "")):
-            h = line.height
-            top, bottom = max(0, int(line.top - 0.1 * h)), int(line.bottom + 0.1 * h)
-            crop = image[top:bottom, max(0, int(line.left - 1.3 * h)) : int(line.right) + 1]
-            if crop.size:
-                text = model.read_line(crop)[0]
-                if text.endswith(line.text[-4:]) and len(text) > len(line.text):
-                    line = attrs.evolve(line, text=text)
-        out.append(line)
-    return out
 
 
 @attrs.frozen
@@ -154,13 +132,23 @@ def _recognise(endpoint: str, data: bytes) -> dict[str, Any]:
 
 
 def _fields(endpoint: str, image: Any, lines: list[Line], size: tuple[int, int]) -> dict[str, Any]:
-    """The reply fields of these lines; a plate read without its province is read again."""
+    """The reply fields of these lines; a plate, or a bank card number passing no Luhn
+    check, is given a second look (:mod:`.reread`) when the first reading had none."""
     try:
-        return extract(endpoint, lines, size)
+        fields = extract(endpoint, lines, size)
     except NothingFound:
-        if endpoint != "platenum":
+        if endpoint not in SECOND_LOOKS:
             raise
-        return extract(endpoint, reread_plates(image, lines), size)
+        return extract(endpoint, SECOND_LOOKS[endpoint](image, lines), size)
+    if endpoint == "bankcard" and not luhn_valid(fields["number"]):
+        again = extract(endpoint, reread.card_number(image, lines), size)
+        if luhn_valid(again["number"]):
+            return again
+    return fields
+
+
+#: the second look an endpoint gets when its first reading found nothing
+SECOND_LOOKS = {"platenum": reread.plates, "bankcard": reread.card_number}
 
 
 #: endpoints whose document, photographed upside down or sideways, is looked for again
