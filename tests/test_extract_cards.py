@@ -419,3 +419,14 @@ def test_menu_leaders_order_boxes_and_phone_lines() -> None:
         ("水煮鱼", 68.0), ("窝头小卤肉", 48.0), ("老干妈肚片", 18.0), ("姜汁莲菜", 22.0),
         ("爽口香芹", 22.0),
     ]  # fmt: skip
+
+
+def test_a_second_reading_of_a_card_number_counts_only_as_a_correction() -> None:
+    """Hot-stamped test cards print numbers failing Luhn (the real set's XiaoGuang22
+    cards): a Luhn-valid number made of the band's other digits must not replace them."""
+    from wxocr_async.local.recognizer import _same_number
+
+    assert _same_number("6222021234567890123", "6222021234567890128")  # one digit
+    assert _same_number("6222021234567890", "6222021234567890128")  # a group added
+    assert not _same_number("6210123456789621", "2567896216210123456")  # another number
+    assert not _same_number("6210123456789629", "6210987654321098765")

@@ -142,9 +142,18 @@ def _fields(endpoint: str, image: Any, lines: list[Line], size: tuple[int, int])
         return extract(endpoint, SECOND_LOOKS[endpoint](image, lines), size)
     if endpoint == "bankcard" and not luhn_valid(fields["number"]):
         again = extract(endpoint, reread.card_number(image, lines), size)
-        if luhn_valid(again["number"]):
+        if luhn_valid(again["number"]) and _same_number(fields["number"], again["number"]):
             return again
     return fields
+
+
+def _same_number(first: str, again: str) -> bool:
+    """Whether a second reading is the first one corrected (a digit or two, a group the
+    first missed), not another number: some cards fail Luhn as printed (test cards, old
+    issuers), and a band across the card can hold digits of something else."""
+    import difflib
+
+    return again[:4] == first[:4] and difflib.SequenceMatcher(None, first, again).ratio() >= 0.8
 
 
 #: the second look an endpoint gets when its first reading found nothing
