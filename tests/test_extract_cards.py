@@ -430,3 +430,16 @@ def test_a_second_reading_of_a_card_number_counts_only_as_a_correction() -> None
     assert _same_number("6222021234567890", "6222021234567890128")  # a group added
     assert not _same_number("6210123456789621", "2567896216210123456")  # another number
     assert not _same_number("6210123456789629", "6210987654321098765")
+
+
+def test_a_price_column_drifting_off_its_names_rows_is_paired_by_rank() -> None:
+    """A photo at an angle: the prices far right sit lower and lower against their
+    names (here by up to 1.6 line heights): the k-th name takes the k-th price."""
+    dishes = [("西红柿炒鸡蛋", "46"), ("扬州炒饭", "¥30"), ("糖醋排骨", "6"), ("米饭", "¥7"),
+              ("酱鸭", "23.5"), ("毛血旺", "34")]  # fmt: skip
+    lines = [make("湘味小厨", 500, 20, 50)]
+    for i, (name, price) in enumerate(dishes):
+        lines.append(make(name, 200, 120 + 90 * i))
+        lines.append(make(price, 1100, 120 + 90 * i + 10 * i))
+    got = menu.extract(lines, (1300, 800))["content"]["menu_items"]
+    assert [(i["name"], i["price"]) for i in got] == [(n, float(p.lstrip("¥"))) for n, p in dishes]

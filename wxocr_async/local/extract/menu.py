@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from wxocr_async.local.extract._cards_util import Upright, compact, page_rows, spaced
+from wxocr_async.local.extract._cards_util import Upright, compact, page_rows, spaced, upright
 from wxocr_async.local.lines import Line, NothingFound
 
 #: "48", "48.0", "¥48", "48元", "48/份", "48元/份"
@@ -40,6 +40,9 @@ def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
     without a price (titles, headings) are skipped. NothingFound when no dish."""
     lines = [part for line in lines for part in unglue(line)]
     items = [item for row in page_rows(lines) for item in pair_row(row)]
+    in_columns = column_pairs(lines)
+    if len(in_columns) > len(items):
+        items = in_columns
     if not items:
         raise NothingFound("no priced dish")
     ordered = [item for column in columns(items) for item in sorted(column, key=top)]
@@ -82,6 +85,45 @@ def _cut(line: Line, head: str, tail: str) -> list[Line]:
         Line(head, (lt, top_cut, bottom_cut, lb), line.score),
         Line(tail, (top_cut, rt, rb, bottom_cut), line.score),
     ]
+
+
+def column_pairs(lines: Sequence[Line]) -> list[Item]:
+    """A menu of one name column and one price column far to its right, paired by rank
+    (the k-th name with the k-th price, top to bottom) when both hold the same number of
+    rows: in a photo taken at an angle the far price drifts off its name's row. Empty
+    when the page is not such a menu."""
+    parts = upright(lines)
+    prices = [u for u in parts if _ONLY_PRICE.fullmatch(compact(_trim(u.line.text)))]
+    if len(prices) < 3:
+        return []
+    height = sorted(u.line.height for u in prices)[len(prices) // 2]
+    centre = sorted((u.left + u.right) / 2 for u in prices)[len(prices) // 2]
+    column = sorted(
+        (u for u in prices if abs((u.left + u.right) / 2 - centre) < 3 * height),
+        key=lambda u: u.middle,
+    )
+    first, last = column[0].middle - 1.5 * height, column[-1].middle + 1.5 * height
+    names = sorted(
+        (
+            u
+            for u in parts
+            if u not in prices
+            and _NAME_CHAR.search(u.line.text)
+            and not _LEADERS_ONLY.fullmatch(compact(u.line.text))
+            and u.right < min(p.left for p in column) - 2 * height
+            and first <= u.middle <= last
+        ),
+        key=lambda u: u.middle,
+    )
+    if len(column) < 3 or len(names) != len(column):
+        return []
+    out = []
+    for name, price in zip(names, column, strict=True):
+        value = _ONLY_PRICE.fullmatch(compact(_trim(price.line.text)))
+        found = dish([name], price, value.group(1)) if value else None
+        if found is not None:
+            out.append(found)
+    return out
 
 
 def top(item: Item) -> float:
