@@ -443,3 +443,12 @@ def test_a_price_column_drifting_off_its_names_rows_is_paired_by_rank() -> None:
         lines.append(make(price, 1100, 120 + 90 * i + 10 * i))
     got = menu.extract(lines, (1300, 800))["content"]["menu_items"]
     assert [(i["name"], i["price"]) for i in got] == [(n, float(p.lstrip("¥"))) for n, p in dishes]
+
+
+def test_comm_gives_a_bracket_pair_read_in_two_widths_one_width() -> None:
+    lines = [
+        make("使用前请仔细阅读注意事项。(2017年4月）", 100, 100),
+        make("(1) 项目(甲方)", 100, 160),
+    ]
+    got = [i["text"] for i in comm.extract(lines, (1400, 300))["items"]]
+    assert got == ["使用前请仔细阅读注意事项。（2017年4月）", "(1) 项目（甲方）"]

@@ -14,12 +14,39 @@ _CORNERS = ("left_top", "right_top", "right_bottom", "left_bottom")
 def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
     """All lines (an empty page gives no items; never NothingFound)."""
     items = [
-        {"text": line.text, "pos": dict(zip(_CORNERS, map(point, line.box), strict=True))}
+        {
+            "text": paired_brackets(line.text),
+            "pos": dict(zip(_CORNERS, map(point, line.box), strict=True)),
+        }
         for row in page_rows(lines)
         for line in (u.line for u in row)
         if line.text.strip()
     ]
     return {"items": items, "img_size": {"w": int(size[0]), "h": int(size[1])}}
+
+
+#: the two forms of each bracket: half width, full width
+_BRACKETS = {"(": ("(", ")"), ")": ("(", ")"), "（": ("（", "）"), "）": ("（", "）")}
+
+
+def paired_brackets(text: str) -> str:
+    """Brackets as Chinese print sets them (GB/T 15834): full width around Chinese text;
+    the recogniser reads them half width, or one of a pair in each width ("(2017年4月）").
+    A half-width pair around Latin text or digits alone ("(1)") is left alone."""
+    chars, opened = list(text), []
+    for index, char in enumerate(chars):
+        if char in "(（":
+            opened.append(index)
+        elif char in ")）" and opened:
+            start = opened.pop()
+            inside = chars[start + 1 : index]
+            if _BRACKETS[chars[start]] != _BRACKETS[char] or any(map(_is_han, inside)):
+                chars[start], chars[index] = "（", "）"
+    return "".join(chars)
+
+
+def _is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
 
 
 def point(p: Point) -> dict[str, int]:
