@@ -372,3 +372,30 @@ def test_spaced_labels_whose_first_characters_were_read_as_one_tall_box() -> Non
     assert got["enterprise_name"] == "济南鑫源电子商务有限公司"
     assert got["type_of_enterprise"] == "有限责任公司(自然人独资)"
     assert got["legal_representative"] == "黄玲"
+
+
+def _line(text: str, left: int, top: int, right: int, bottom: int) -> Line:
+    return Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)))
+
+
+def test_the_seals_vertical_text_does_not_pull_a_row_apart() -> None:
+    """The seal's edge read down ("察支队", taller than wide) between 出生日期 and its date
+    put the date on a row of its own."""
+    lines = [
+        _line("证号", 52, 188, 123, 232), _line("510107198502090656", 249, 186, 753, 224),
+        _line("姓名", 51, 273, 120, 318), _line("苏新", 241, 265, 331, 320),
+        _line("出生日期", 60, 494, 177, 532), _line("察支队", 200, 500, 232, 562),
+        _line("1985-02-09", 246, 492, 447, 529),
+    ]  # fmt: skip
+    assert extract("drivinglicense", lines, (1100, 800))["birth_date"] == "1985-02-09"
+
+
+def test_an_engine_number_whose_label_went_unread_is_the_row_under_the_vin() -> None:
+    lines = [
+        _line("号牌号码", 55, 200, 177, 240), _line("鲁AF03154", 256, 197, 444, 237),
+        _line("车辆识别代号 LFVNPS42XKZ44AJ1X", 55, 549, 608, 590),
+        _line("9WT4K76", 257, 639, 420, 675),
+        _line("注册日期", 54, 723, 179, 775), _line("2018-01-10", 257, 727, 458, 763),
+    ]  # fmt: skip
+    got = extract("driving", lines, (1200, 800))
+    assert got["engine_num"] == "9WT4K76" and got["register_date"] == "2018-01-10"

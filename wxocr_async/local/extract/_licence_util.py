@@ -83,10 +83,19 @@ def upright(lines: Sequence[Line]) -> list[Line]:
     return [Line(ln.text, tuple(turn(p) for p in ln.box), ln.score) for ln in lines]  # type: ignore[arg-type]
 
 
+def _seal_text(line: Line) -> bool:
+    """Text of the round seal over a licence, read in pieces: a run of characters set
+    vertically ("察支队" down the seal's edge). It belongs to no row, and pulls the row
+    it overlaps apart from its value."""
+    text = line.text.strip()
+    return len(text) >= 2 and line.height > 1.5 * (line.right - line.left)
+
+
 class Page:
     """Rows of glyphs and the labels found on them."""
 
     def __init__(self, lines: Sequence[Line], labels: Mapping[str, Sequence[str]]) -> None:
+        lines = [line for line in lines if not _seal_text(line)]
         self.rows = [_join(row) for row in rows(upright(lines))]
         self.rows = [row for row in self.rows if row]
         self.texts = ["".join(g.char for g in row) for row in self.rows]

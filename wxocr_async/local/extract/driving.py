@@ -80,6 +80,21 @@ def _field(key: str, value: str) -> str | None:
     return clean(value).translate(HALF_WIDTH) or None
 
 
+_ENGINE_NUMBER = re.compile(r"[0-9A-Z]{5,12}")
+
+
+def _unlabelled_engine_number(page: Page) -> str | None:
+    """The engine number when its label went unread: the row right under the VIN's holds
+    it, alone (letters and digits, no label)."""
+    hit = page.first("vin")
+    if hit is None:
+        return None
+    below = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]", "", page.below(hit))
+    if not _ENGINE_NUMBER.fullmatch(below):
+        return None
+    return _field("engine_num", below)
+
+
 def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
     """Fields of a 行驶证 main page; NothingFound without at least two of its labels."""
     page = Page(lines, LABELS)
@@ -95,6 +110,8 @@ def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
         value = _field(key, page.value(hit, edges, wrap=1 if key == "addr" else 0))
         if value:
             out[key] = value
+    if "engine_num" not in out and (engine := _unlabelled_engine_number(page)):
+        out["engine_num"] = engine
     if not out:  # its labels, but not one field read: no licence to answer with
         raise NothingFound("no vehicle licence fields")
     return out
