@@ -342,9 +342,9 @@ def test_a_spaced_label_read_as_two_boxes_is_rejoined() -> None:
         return ((left, y), (right, y), (right, y + h), (left, y + h))
 
     lines = [Line("住", box(854, 974, 614)), Line("所江苏省苏州市姑苏区", box(958, 1505, 613))]
-    [joined] = _rejoin(lines)
-    assert joined.text == "住所江苏省苏州市姑苏区"
-    assert joined.left == 854 and joined.right == 1505
+    label, value = _rejoin(lines)  # the value stays where it was printed (wraps align on it)
+    assert (label.text, value.text) == ("住所", "江苏省苏州市姑苏区")
+    assert label.left == 854 and 958 < value.left < 1030 and value.right == 1505
     alone = [Line("住", box(854, 974, 614)), Line("所", box(980, 1010, 614))]
     [label] = _rejoin(alone)  # a lone second half too: the label alone, its value apart
     assert label.text == "住所"
@@ -399,3 +399,19 @@ def test_an_engine_number_whose_label_went_unread_is_the_row_under_the_vin() -> 
     ]  # fmt: skip
     got = extract("driving", lines, (1200, 800))
     assert got["engine_num"] == "9WT4K76" and got["register_date"] == "2018-01-10"
+
+
+def test_an_address_wrapping_beside_the_business_scope_is_followed() -> None:
+    """The real set's biz-001: 住 and 所上海市... read apart, and the address's second
+    line on the same row as the scope's (left column) second line."""
+    lines = [
+        _line("经营范围", 485, 2016, 948, 2097),
+        _line("许可项目：住宅室内装饰装修；建筑劳务分包；建设工程设计", 974, 2023, 2597, 2090),
+        _line("住", 2664, 2004, 2758, 2100),
+        _line("所上海市宝山区沪太路6397号1-2层", 3041, 2009, 4222, 2104),
+        _line("设备设计；特种设备安装改造修理；各类工程建设活动。", 982, 2080, 2595, 2147),
+        _line("A4294室", 3161, 2097, 3447, 2179),
+        _line("法定代表人", 475, 1850, 700, 1930), _line("唐林", 980, 1850, 1100, 1930),
+    ]  # fmt: skip
+    got = extract("bizlicense", lines, (4500, 3000))
+    assert got["address"] == "上海市宝山区沪太路6397号1-2层A4294室"

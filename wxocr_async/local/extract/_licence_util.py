@@ -181,7 +181,7 @@ class Page:
         for r in range(hit.row + 1, len(self.rows)):
             if len(out) >= wrap or r - last > 2:
                 break
-            row = [g for g in self.rows[r] if hit.left - hit.height < g.right and g.left < edge]
+            row = [g for g in self.rows[r] if hit.left - hit.height < g.left and g.left < edge]
             if not row:
                 continue
             if any(h.row == r and h.left < edge and h.right > hit.left - hit.height

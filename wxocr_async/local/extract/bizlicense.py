@@ -154,14 +154,25 @@ def _rejoin(lines: Sequence[Line]) -> list[Line]:
         ]
         if nearby and first in out:
             second = min(nearby, key=lambda line: line.left)
-            joined = Line(
-                first.text.strip() + second.text,
-                (first.box[0], second.box[1], second.box[2], first.box[3]),
-                min(first.score, second.score),
-            )
-            out[out.index(first)] = joined
-            out.remove(second)
+            # the label spans both characters and the space between; the row's height is
+            # the second's (the first may be a piece of a tall box)
+            left, right = first.left, max(first.right, second.left)
+            label_box = ((left, second.top), (right, second.top),
+                         (right, second.bottom), (left, second.bottom))  # fmt: skip
+            out[out.index(first)] = Line(first.text.strip() + second_char, label_box, first.score)
+            if rest := second.text[1:].strip():  # the value, where it was printed
+                out[out.index(second)] = _without_first_char(second, rest)
+            else:
+                out.remove(second)
     return out
+
+
+def _without_first_char(line: Line, rest: str) -> Line:
+    """``line`` with its first character (and that much of its box) taken away."""
+    (lt, rt, rb, lb), share = line.box, 1 / (len(rest) + 1)
+    top = (lt[0] + (rt[0] - lt[0]) * share, lt[1] + (rt[1] - lt[1]) * share)
+    bottom = (lb[0] + (rb[0] - lb[0]) * share, lb[1] + (rb[1] - lb[1]) * share)
+    return Line(rest, (top, rt, rb, bottom), line.score)
 
 
 def _field(key: str, value: str) -> str | None:
