@@ -350,32 +350,28 @@ def test_a_spaced_label_read_as_two_boxes_is_rejoined() -> None:
     assert label.text == "住所"
 
 
+def _line(text: str, left: int, top: int, right: int, bottom: int) -> Line:
+    return Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)))
+
+
 def test_spaced_labels_whose_first_characters_were_read_as_one_tall_box() -> None:
     """PP-OCRv6 read 名 over 类 (the spaced labels "名    称", "类    型") as one box "名类",
     and 称, 型 alone: each first character goes back to its row."""
-
-    def line(text: str, left: int, top: int, right: int, bottom: int) -> Line:
-        return Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)))
-
     lines = [
-        line("统一社会信用代码", 106, 124, 321, 157),
-        line("913701024PUEHE009K", 107, 170, 494, 200),
-        line("名类", 99, 406, 146, 522),
-        line("称", 217, 415, 285, 447),
-        line("济南鑫源电子商务有限公司", 272, 414, 616, 447),
-        line("型", 218, 479, 256, 513),
-        line("有限责任公司(自然人独资)", 276, 481, 604, 512),
-        line("法定代表人", 103, 542, 253, 575),
-        line("黄玲", 269, 541, 330, 575),
+        _line("统一社会信用代码", 106, 124, 321, 157),
+        _line("913701024PUEHE009K", 107, 170, 494, 200),
+        _line("名类", 99, 406, 146, 522),
+        _line("称", 217, 415, 285, 447),
+        _line("济南鑫源电子商务有限公司", 272, 414, 616, 447),
+        _line("型", 218, 479, 256, 513),
+        _line("有限责任公司(自然人独资)", 276, 481, 604, 512),
+        _line("法定代表人", 103, 542, 253, 575),
+        _line("黄玲", 269, 541, 330, 575),
     ]
     got = extract("bizlicense", lines, (1400, 1000))
     assert got["enterprise_name"] == "济南鑫源电子商务有限公司"
     assert got["type_of_enterprise"] == "有限责任公司(自然人独资)"
     assert got["legal_representative"] == "黄玲"
-
-
-def _line(text: str, left: int, top: int, right: int, bottom: int) -> Line:
-    return Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)))
 
 
 def test_the_seals_vertical_text_does_not_pull_a_row_apart() -> None:
