@@ -119,14 +119,20 @@ async def test_deadline_stops_retries(emulator: WeChatEmulator) -> None:
     assert emulator.stats.ocr_calls["idcard"] == 1 and sleeps.waits == []
 
 
+#: a held reply's timeout: long enough that, on a loaded machine, the request has reached
+#: the emulator (and been counted) before the client gives up on it
+HELD_TIMEOUT = 1.0
+
+
 async def test_timeouts_are_retried_only_when_asked(emulator: WeChatEmulator) -> None:
     release = asyncio.Event()
     emulator.push_faults("idcard", Fault.held(release), Fault.held(release))
-    async with client(emulator, policy(Sleeps()), timeout=0.05) as ocr:
+    async with client(emulator, policy(Sleeps()), timeout=HELD_TIMEOUT) as ocr:
         with pytest.raises(wx.RequestTimeout):
             await ocr.idcard(IMAGE)
         assert emulator.stats.ocr_calls["idcard"] == 1
-    async with client(emulator, policy(Sleeps(), retry_timeouts=True), timeout=0.05) as ocr:
+    retry = policy(Sleeps(), retry_timeouts=True)
+    async with client(emulator, retry, timeout=HELD_TIMEOUT) as ocr:
         assert (await ocr.idcard(IMAGE)).type == "Front"  # held once, answered the 2nd time
     release.set()
     assert emulator.stats.ocr_calls["idcard"] == 3
