@@ -24,7 +24,7 @@ from aiohttp import hdrs, web
 from examples.body_limit import MAX_BODY_BYTES, BodyTooLarge, body_too_large
 from wxocr_async import InvalidInput, OcrClient, WxOcrError
 from wxocr_async.cli.config import client_from_env
-from wxocr_async.endpoints import BY_METHOD
+from wxocr_async.endpoints import METHOD_OF, lookup
 from wxocr_async.http_errors import HttpError, http_error, method_not_found
 from wxocr_async.naming import Naming
 from wxocr_async.surface import file_part
@@ -83,9 +83,10 @@ async def recognise(request: web.Request) -> web.Response:
     """Recognise the uploaded image with the path's method (``idcard``, ...)."""
     if (request.content_length or 0) > MAX_BODY_BYTES:  # refused before any of it is read
         return too_large_reply()
-    method = request.match_info["method"]
-    if method not in BY_METHOD:
+    endpoint = lookup(request.match_info["method"])  # a wire or a method name
+    if endpoint is None:
         return error_reply(method_not_found())
+    method = METHOD_OF[endpoint.name]
     naming = request.query.get("naming", "snake")
     try:
         if naming not in get_args(Naming):

@@ -19,16 +19,26 @@ from pathlib import Path
 
 from wxocr_async.cli.config import client_from_env
 from wxocr_async.cli.results import outcome_line
-from wxocr_async.endpoints import BY_METHOD
+from wxocr_async.endpoints import lookup, names_text
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("inputs", nargs="+", type=Path, help="image files or folders of them")
     parser.add_argument("--out", type=Path, required=True, help="the JSON lines file to write")
-    parser.add_argument("--endpoint", default="idcard", choices=BY_METHOD, help="default: idcard")
+    parser.add_argument(
+        "--endpoint", default="idcard", type=endpoint_name, help=f"{names_text()} (idcard)"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="calls at once (default 8)")
     return parser.parse_args(argv)
+
+
+def endpoint_name(text: str) -> str:
+    """The wire name of the endpoint ``text`` names (a wire or a method name)."""
+    endpoint = lookup(text)
+    if endpoint is None:
+        raise argparse.ArgumentTypeError(f"unknown endpoint {text!r}; one of: {names_text()}")
+    return endpoint.name
 
 
 def image_paths(inputs: list[Path]) -> Iterator[Path]:
@@ -49,7 +59,7 @@ async def main(argv: list[str] | None = None) -> int:
         with args.out.open("wb") as out:
             paths = image_paths(args.inputs)  # read lazily, as the batch needs them
             async for outcome in ocr.batch(args.endpoint, paths, concurrency=args.concurrency):
-                out.write(outcome_line(str(outcome.item), outcome, "snake"))
+                out.write(outcome_line(str(outcome.item), outcome, "snake", args.endpoint))
                 counts[outcome.status] += 1
     print(
         f"{counts['ok']} ok, {counts['error']} error, {counts['not_attempted']} not attempted; "

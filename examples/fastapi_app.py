@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from examples.body_limit import BodyLimit
 from wxocr_async import MAX_IMAGE_BYTES, OcrClient, WxOcrError
 from wxocr_async.cli.config import client_from_env
-from wxocr_async.endpoints import BY_METHOD
+from wxocr_async.endpoints import METHOD_OF, lookup
 from wxocr_async.http_errors import HttpError, http_error, method_not_found
 from wxocr_async.naming import Naming
 
@@ -54,10 +54,12 @@ def ocr_client(request: Request) -> OcrClient:
 
 
 def ocr_method(method: str) -> str:
-    """The client method the path names (a dependency: checked before the upload is)."""
-    if method not in BY_METHOD:
+    """The client method the path names, by a wire name (``driving``) or a method name
+    (``vehicle_license``, ``vehicle-license``): a dependency, checked before the upload."""
+    endpoint = lookup(method)
+    if endpoint is None:
         raise NoSuchMethod(method)
-    return method
+    return METHOD_OF[endpoint.name]
 
 
 @app.post("/ocr/{method}")
@@ -67,7 +69,7 @@ async def recognise(
     ocr: Annotated[OcrClient, Depends(ocr_client)],
     naming: Naming = "snake",
 ) -> JSONResponse:
-    """Recognise the uploaded image with ``method`` (``idcard``, ``vehicle_license``, ...)."""
+    """Recognise the uploaded image with ``method`` (``idcard``, ``driving``, ...)."""
     image = await file.read(MAX_IMAGE_BYTES + 1)  # one byte over: the client refuses it
     result = await getattr(ocr, method)(image)
     return JSONResponse(result.to_dict(naming))

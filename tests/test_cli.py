@@ -160,8 +160,8 @@ async def test_a_token_from_the_environment(emulator: WeChatEmulator) -> None:
 # -- errors a person can act on ----------------------------------------------------------
 
 
-def one_error_line(run: Run) -> str:
-    assert run.returncode == 1
+def one_error_line(run: Run, status: int = 1) -> str:
+    assert run.returncode == status, run.stderr
     assert run.stdout == ""
     [line] = run.lines()
     assert line.startswith("wxocr: error: ")
@@ -219,7 +219,7 @@ async def test_wrong_secret(emulator: WeChatEmulator) -> None:
 async def test_quota_spent_says_when_it_resets(emulator: WeChatEmulator) -> None:
     emulator.push_faults("idcard", Fault.error(45009))
     run = await cli("idcard", str(sample_image("idcard_front.png")), emu=emulator)
-    line = one_error_line(run)
+    line = one_error_line(run, 75)  # EX_TEMPFAIL: try again later
     assert "quota" in line and "resets at" in line and "China time" in line
 
 
@@ -242,11 +242,13 @@ async def test_network_unreachable() -> None:
 
 
 async def test_help_and_version() -> None:
-    run = await cli(emu=None)
-    assert run.returncode == 0 and run.stdout.startswith("usage: wxocr")
+    run = await cli(emu=None)  # bare: the help, as a usage error
+    assert run.returncode == 2 and run.stdout == "" and run.stderr.startswith("usage: wxocr")
     for command in [c for c, _, _ in SAMPLES] + ["batch", "emulator", "demo"]:
-        assert command in run.stdout
-    assert "WXOCR_APPID" in run.stdout
+        assert command in run.stderr
+    assert "WXOCR_APPID" in run.stderr and "75" in run.stderr
+    run = await cli("--help", emu=None)
+    assert run.returncode == 0 and run.stdout.startswith("usage: wxocr")
     run = await cli("--version", emu=None)
     assert run.stdout.strip() == f"wxocr_async {wx.__version__}"
     run = await cli("batch", "--help", emu=None)
@@ -350,7 +352,7 @@ async def test_quota_exhausted_mid_batch(emulator: WeChatEmulator, tmp_path: Pat
         "50",
         emu=emulator,
     )
-    assert run.returncode == 1
+    assert run.returncode == 75  # EX_TEMPFAIL: inputs left for --resume after the reset
     statuses = Counter(r["status"] for r in read_results(out))
     assert statuses == {"ok": 50, "not_attempted": 30}
     assert emulator.stats.ocr_calls["idcard"] == 50
@@ -370,7 +372,7 @@ async def test_quota_exhausted_mid_batch(emulator: WeChatEmulator, tmp_path: Pat
     )
     statuses = Counter(r["status"] for r in read_results(out2))
     assert statuses == {"error": 1, "not_attempted": 79}
-    assert "WeChat's" in run.stderr
+    assert "WeChat's" in run.stderr and run.returncode == 75
 
 
 async def test_three_shards_share_token_and_quota_through_redis(
@@ -410,7 +412,7 @@ async def test_three_shards_share_token_and_quota_through_redis(
         assert all(shard_of(r["path"], 3) == k for r in read_results(tmp_path / f"shard{k}.jsonl"))
     for k, run in zip((1, 2, 3), runs, strict=True):  # 0 only for a shard all ok
         statuses = {r["status"] for r in read_results(tmp_path / f"shard{k}.jsonl")}
-        assert run.returncode == (0 if statuses == {"ok"} else 1)
+        assert run.returncode == (0 if statuses == {"ok"} else 75)
 
 
 async def test_concurrency_bounds_the_calls_in_flight(tmp_path: Path) -> None:
@@ -488,7 +490,7 @@ async def test_bad_batch_arguments(
         *args,
         emu=emulator,
     )
-    assert message in one_error_line(run)
+    assert message in one_error_line(run, 2)  # a usage error
 
 
 async def test_batch_refusals_before_anything_is_sent(
@@ -497,7 +499,7 @@ async def test_batch_refusals_before_anything_is_sent(
     make_images(tmp_path / "imgs", 2)
     out = tmp_path / "r.jsonl"
     run = await cli("batch", "passport", str(tmp_path / "imgs"), "--out", str(out), emu=emulator)
-    assert "unknown endpoint 'passport'" in one_error_line(run)
+    assert "unknown endpoint 'passport'" in one_error_line(run, 2)
     run = await cli("batch", "idcard", str(tmp_path / "nope"), "--out", str(out), emu=emulator)
     assert "no such file or directory" in one_error_line(run)
     out.write_text('{"path": "x", "status": "ok"}\n')

@@ -155,6 +155,10 @@ def assert_no_secrets(reply: Reply, emulator: WeChatEmulator) -> None:
         ("/ocr/idcard", "idcard_front.png", wechat_fields("idcard_front.png")),
         ("/ocr/idcard?naming=camel", "idcard_back.png", {"type": "Back", "validDate": BACK_VALID}),
         ("/ocr/vehicle_license", "vehicle_license.png", wechat_fields("vehicle_license.png")),
+        # the wire name and the dashed method name name it too
+        ("/ocr/driving", "vehicle_license.png", wechat_fields("vehicle_license.png")),
+        ("/ocr/printed-text", "printed_text.png", wechat_fields("printed_text.png")),
+        ("/ocr/platenum", "plate_number.png", wechat_fields("plate_number.png")),
     ],
 )
 async def test_recognised(
@@ -281,7 +285,12 @@ async def test_batch_job_writes_one_line_per_image(
     bad = lines.pop(str(scans / "notes.txt"))
     assert bad["status"] == "error" and bad["error"]["errcode"] == ERRCODE_INVALID_INPUT
     assert lines == {
-        str(path): {"path": str(path), "status": "ok", "result": wechat_fields(sample)}
+        str(path): {
+            "path": str(path),
+            "endpoint": "idcard",
+            "status": "ok",
+            "result": wechat_fields(sample),
+        }
         for path, sample in [
             (scans / "idcard_front.png", "idcard_front.png"),
             (scans / "idcard_back.png", "idcard_back.png"),

@@ -44,10 +44,10 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_no_subcommand_prints_help() -> None:
+def test_no_subcommand_prints_help_as_a_usage_error() -> None:
     proc = run()
-    assert proc.returncode == 0 and "usage: wxocr" in proc.stdout
-    assert "demo" in proc.stdout and "emulator" in proc.stdout
+    assert proc.returncode == 2 and "usage: wxocr" in proc.stderr
+    assert "demo" in proc.stderr and "emulator" in proc.stderr
 
 
 def test_version() -> None:

@@ -22,7 +22,7 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
 
-from .endpoints import BY_METHOD, BY_NAME, Endpoint
+from .endpoints import Endpoint, lookup, names_text
 from .errors import ERRCODE_LOCAL_QUOTA, InvalidInput, QuotaExceeded, WxOcrError
 from .models import WireModel
 
@@ -54,15 +54,14 @@ class Outcome(Generic[R]):
 
 
 def resolve_endpoint(endpoint: str | Endpoint[Any]) -> Endpoint[Any]:
-    """An endpoint by method name (``"vehicle_license"``) or wire name (``"driving"``)."""
+    """An endpoint by wire name (``"driving"``) or method name with ``_`` or ``-``
+    (``"vehicle_license"``, ``"vehicle-license"``)."""
     if isinstance(endpoint, Endpoint):
         return endpoint
-    if isinstance(endpoint, str):
-        found = BY_METHOD.get(endpoint) or BY_NAME.get(endpoint)
-        if found is not None:
-            return found
-    names = ", ".join(sorted({*BY_METHOD, *BY_NAME}))
-    raise InvalidInput(f"unknown endpoint {endpoint!r}; one of: {names}")
+    found = lookup(endpoint)
+    if found is None:
+        raise InvalidInput(f"unknown endpoint {endpoint!r}; one of: {names_text()}")
+    return found
 
 
 def is_image_url(item: object) -> bool:

@@ -21,8 +21,6 @@ from .credentials import AppCredentialSource
 from .endpoints import (
     BANKCARD,
     BUSINESS_LICENSE,
-    BY_METHOD,
-    BY_NAME,
     DRIVER_LICENSE,
     IDCARD,
     MENU,
@@ -30,6 +28,8 @@ from .endpoints import (
     PRINTED_TEXT,
     VEHICLE_LICENSE,
     Endpoint,
+    lookup,
+    names_text,
 )
 from .errors import (
     ClientClosed,
@@ -59,6 +59,7 @@ from .protocol import (
     ImageMode,
     OcrRequest,
     build_ocr_request,
+    check_mode,
     check_one_source,
     check_reply,
     check_request,
@@ -425,6 +426,7 @@ class OcrClient:
         if type(concurrency) is not int or concurrency < 1:
             raise InvalidInput(f"concurrency must be a positive integer, not {concurrency!r}")
         self._resolve(timeout)  # a bad timeout is refused now, not once per item
+        check_mode(found, mode)  # likewise a mode the endpoint does not take
         if self._closed:
             raise ClientClosed("the client is closed; create a new one", endpoint=found.path)
         source = as_source(items)
@@ -473,6 +475,7 @@ class OcrClient:
         """The decoded reply, and which engine gave it."""
         seconds = self._resolve(timeout)
         check_one_source(image, img_url)  # before reading any file
+        check_mode(endpoint, mode)
 
         async def work() -> tuple[dict[str, Any], EngineName]:
             prepared = await self._prepare(image) if image is not None else None
@@ -481,7 +484,7 @@ class OcrClient:
                 return build_ocr_request(endpoint, image=prepared, img_url=img_url, mode=mode)
 
             if self.engine == "local":
-                check_request(prepared, img_url, mode)  # the checks a WeChat call gets
+                check_request(endpoint, prepared, img_url, mode)  # the checks a WeChat call gets
                 return await self._local(endpoint, prepared, img_url, seconds), "local"
             try:
                 return await self._send_ocr(endpoint, build, seconds), "wechat"
@@ -749,9 +752,9 @@ class OcrClient:
         """Calls left today for ``endpoint`` (``"idcard"``, ``"vehicle_license"`` or
         ``"driving"``...) under ``daily_quota`` (0 once WeChat said it is spent); None
         when no limit applies. Bounded by the client's ``timeout``."""
-        found = BY_NAME.get(endpoint) or BY_METHOD.get(endpoint)
+        found = lookup(endpoint)
         if found is None:
-            raise InvalidInput(f"unknown endpoint {endpoint!r}")
+            raise InvalidInput(f"unknown endpoint {endpoint!r}; one of: {names_text()}")
         return await self._guarded(
             found.path,
             lambda: self._bounded(self._limits.remaining(found.name), self.timeout, found.path),

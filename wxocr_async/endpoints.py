@@ -32,12 +32,18 @@ class Endpoint(Generic[R]):
     result_type: type[R]
     #: wx-server-sdk names under ``openapi.ocr`` (empty: not cloud-callable)
     cloud_names: tuple[str, ...] = ()
+    #: whether the endpoint takes WeChat's legacy ``type=photo|scan`` (``mode=``)
+    takes_mode: bool = False
 
 
-IDCARD = Endpoint("idcard", "cv/ocr/idcard", IdCardResult, ("idcard",))
-BANKCARD = Endpoint("bankcard", "cv/ocr/bankcard", BankCardResult, ("bankcard",))
+IDCARD = Endpoint("idcard", "cv/ocr/idcard", IdCardResult, ("idcard",), takes_mode=True)
+BANKCARD = Endpoint("bankcard", "cv/ocr/bankcard", BankCardResult, ("bankcard",), takes_mode=True)
 VEHICLE_LICENSE = Endpoint(
-    "driving", "cv/ocr/driving", VehicleLicenseResult, ("drivingLicense", "vehicleLicense")
+    "driving",
+    "cv/ocr/driving",
+    VehicleLicenseResult,
+    ("drivingLicense", "vehicleLicense"),
+    takes_mode=True,
 )
 DRIVER_LICENSE = Endpoint(
     "drivinglicense", "cv/ocr/drivinglicense", DriverLicenseResult, ("driverLicense",)
@@ -72,3 +78,22 @@ BY_METHOD: dict[str, Endpoint[Any]] = {
     "plate_number": PLATE_NUMBER,
     "menu": MENU,
 }
+#: wire name -> OcrClient method name
+METHOD_OF: dict[str, str] = {e.name: method for method, e in BY_METHOD.items()}
+
+
+def lookup(name: str) -> Endpoint[Any] | None:
+    """The endpoint ``name`` names: a wire name (``"driving"``) or a method name with
+    ``_`` or ``-`` (``"vehicle_license"``, ``"vehicle-license"``); None for no endpoint."""
+    if not isinstance(name, str):
+        return None
+    return BY_NAME.get(name) or BY_METHOD.get(name.replace("-", "_"))
+
+
+def names_text() -> str:
+    """Every endpoint once, for help and messages: ``idcard, ..., vehicle-license (driving),
+    ...``: the method name, then the wire name where they differ."""
+    return ", ".join(
+        method.replace("_", "-") + (f" ({e.name})" if e.name != method else "")
+        for method, e in BY_METHOD.items()
+    )

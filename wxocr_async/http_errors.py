@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from .chinatime import next_china_midnight
-from .endpoints import BY_METHOD
+from .endpoints import names_text
 from .errors import (
     ERRCODE_INVALID_INPUT,
     CertificateNotFound,
@@ -96,7 +96,7 @@ def http_error(exc: WxOcrError, *, now: float | None = None) -> HttpError:
 
 def method_not_found() -> HttpError:
     """404 for a path naming no OCR method (the name asked for is not echoed)."""
-    methods = ", ".join(BY_METHOD)
+    methods = names_text()
     return HttpError(
         404, {"errcode": ERRCODE_INVALID_INPUT, "errmsg": f"no such OCR method; one of {methods}"}
     )

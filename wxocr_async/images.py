@@ -71,10 +71,13 @@ def _too_large(source: str, size: int | None, cap: int = MAX_IMAGE_BYTES) -> Ima
         amount = f"{size} bytes" if size is not None else f"more than {cap // 2**20} MB"
         return ImageTooLarge(f"{source} is {amount}; shrink_images reads at most {cap} bytes")
     amount = f"{size} bytes" if size is not None else "2 MB or more"
-    return ImageTooLarge(
-        f"{source} is {amount}; WeChat accepts images under 2 MB ({MAX_IMAGE_BYTES} bytes): "
-        "shrink or re-encode it first (OcrClient(shrink_images=True) can)"
+    # the message fits any reader (an HTTP reply, the CLI adds --shrink); the Python fix
+    # is a note, shown with a traceback
+    error = ImageTooLarge(
+        f"{source} is {amount}; WeChat accepts images under 2 MB ({MAX_IMAGE_BYTES} bytes)"
     )
+    error.add_note("OcrClient(shrink_images=True) re-encodes such an image to fit")
+    return error
 
 
 def _safe_filename(name: str | None, ext: str) -> str:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import attrs
 
-from .endpoints import Endpoint
+from .endpoints import ENDPOINTS, Endpoint
 from .errors import BadResponse, HTTPStatusError, InvalidInput, error_from_reply
 from .images import PreparedImage
 from .models import WireModel
@@ -25,6 +25,8 @@ R = TypeVar("R", bound=WireModel)
 
 ImageMode = Literal["photo", "scan"]
 IMAGE_MODES: frozenset[str] = frozenset({"photo", "scan"})
+#: the wire names of the endpoints that take ``type=photo|scan``
+MODE_ENDPOINTS: tuple[str, ...] = tuple(e.name for e in ENDPOINTS if e.takes_mode)
 
 
 Body = tuple[bytes, ...]
@@ -58,7 +60,7 @@ def build_ocr_request(
     mode: str | None = None,
 ) -> OcrRequest:
     """Build the request for one OCR call; exactly one of ``image``/``img_url``."""
-    check_request(image, img_url, mode)
+    check_request(endpoint, image, img_url, mode)
     params: list[str] = []
     if mode is not None:
         params.append(f"type={mode}")
@@ -70,14 +72,26 @@ def build_ocr_request(
     return OcrRequest(endpoint.path, "&".join(params), body, content_type)
 
 
-def check_request(image: object, img_url: object, mode: object) -> None:
+def check_request(endpoint: Endpoint[Any], image: object, img_url: object, mode: object) -> None:
     """Refuse what no OCR call may carry: both or neither source, an ``img_url`` WeChat
-    could never fetch, an unknown ``mode``."""
+    could never fetch, a ``mode`` unknown or sent to an endpoint that takes none."""
     check_one_source(image, img_url)
-    if mode is not None and mode not in IMAGE_MODES:
-        raise InvalidInput(f"mode must be 'photo' or 'scan', not {mode!r}")
+    check_mode(endpoint, mode)
     if img_url is not None:
         check_img_url(img_url)
+
+
+def check_mode(endpoint: Endpoint[Any], mode: object) -> None:
+    """Refuse a ``mode`` other than photo/scan, or for an endpoint without WeChat's legacy
+    ``type=`` (only idcard, bankcard and driving take one)."""
+    if mode is None:
+        return
+    if mode not in IMAGE_MODES:
+        raise InvalidInput(f"mode must be 'photo' or 'scan', not {mode!r}")
+    if not endpoint.takes_mode:
+        raise InvalidInput(
+            f"{endpoint.path} takes no mode: only {', '.join(MODE_ENDPOINTS)} take type=photo|scan"
+        )
 
 
 def check_one_source(image: object, img_url: object) -> None:

@@ -222,6 +222,11 @@ class RedisStore:
         )
         return bool(found)
 
+    async def ping(self) -> None:
+        """Check that Redis answers (:class:`~wxocr_async.errors.StoreUnavailable` if not):
+        a command line checks once before its first input, not once per input."""
+        await self._run("answer a PING", lambda r: r.ping())
+
     async def close(self) -> None:
         """Close the client this store made for the running loop (``from_url``)."""
         if self._owned is not None:

@@ -12,12 +12,15 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..emulator import SAMPLE_REPLIES
-from ..endpoints import BY_METHOD
-from .errors import CommandError
+from ..endpoints import BY_METHOD, names_text
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandError
+
+if TYPE_CHECKING:
+    from .batch import BatchJob
 
 PROG = "wxocr"
 #: seconds a client has to deliver a whole request to ``wxocr serve``, and its connections
@@ -26,11 +29,28 @@ PROG = "wxocr"
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_MAX_CONNECTIONS = 1000
 
-#: subcommand -> client method: named like the methods, with dashes
+#: subcommand -> client method: named like the methods, with dashes; each also answers to
+#: the wire name and the method name with ``_`` (aliases: help lists each endpoint once)
 ENDPOINT_COMMANDS = {method.replace("_", "-"): method for method in BY_METHOD}
+COMMAND_ALIASES = {
+    command: sorted({BY_METHOD[method].name, method} - {command})
+    for command, method in ENDPOINT_COMMANDS.items()
+}
+#: every name an endpoint command answers to -> its client method
+COMMAND_METHODS = {
+    name: method
+    for command, method in ENDPOINT_COMMANDS.items()
+    for name in (command, *COMMAND_ALIASES[command])
+}
 #: the endpoints that take ``--mode photo|scan`` (WeChat's legacy ``type``)
-MODE_COMMANDS = {"idcard", "bankcard", "vehicle-license"}
+MODE_COMMANDS = {command for command, m in ENDPOINT_COMMANDS.items() if BY_METHOD[m].takes_mode}
 DEFAULT_CONCURRENCY = 16
+
+EXIT_STATUSES = """\
+exit status: 0 all ok; 1 some inputs failed, or an error stopped the command; 2 a usage
+error; 75 the daily quota ran out with inputs left (--resume after it resets); 130
+interrupted
+"""
 
 ENVIRONMENT = """\
 environment:
@@ -38,6 +58,7 @@ environment:
   WXOCR_BASE_URL             another server: the emulator, a proxy (default WeChat's)
   WXOCR_REDIS_URL            share the token and the daily quota through Redis
   WXOCR_PROGRESS_INTERVAL    seconds between batch progress lines off a terminal (5)
+  JOB_COMPLETION_INDEX       the pod's index in a Kubernetes Indexed Job (batch --shards)
 """
 
 SERVE_ENVIRONMENT = """\
@@ -51,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="WeChat OCR (cv/ocr/*) from the command line.",
-        epilog=ENVIRONMENT,
+        epilog=ENVIRONMENT + "\n" + EXIT_STATUSES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"wxocr_async {__version__}")
@@ -72,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command, method in ENDPOINT_COMMANDS.items():
         p = sub.add_parser(
             command,
+            aliases=COMMAND_ALIASES[command],
             parents=[common],
             help=f"recognise one image ({BY_METHOD[method].path})",
             epilog=ENVIRONMENT,
@@ -81,22 +103,29 @@ def build_parser() -> argparse.ArgumentParser:
         if command in MODE_COMMANDS:
             p.add_argument("--mode", choices=("photo", "scan"), help="WeChat's legacy type=")
 
-    endpoints = ", ".join([*ENDPOINT_COMMANDS, *(m for m in BY_METHOD if "_" in m)])
     b = sub.add_parser(
         "batch",
         parents=[common],
         help="recognise many images into a JSONL file",
         description="Recognise every input with one endpoint, one JSON line per input.",
-        epilog=ENVIRONMENT,
+        epilog=ENVIRONMENT + "\n" + EXIT_STATUSES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    b.add_argument("endpoint", metavar="ENDPOINT", help=f"one of: {endpoints}")
+    b.add_argument(
+        "endpoint",
+        metavar="ENDPOINT",
+        help=f"one of: {names_text()}; a method name with _ also does",
+    )
     b.add_argument(
         "source",
         metavar="DIR|GLOB|MANIFEST",
         help="a directory, a glob pattern, or a text file of paths/URLs one a line",
     )
-    b.add_argument("--out", required=True, help="the JSONL results file (appended)")
+    b.add_argument(
+        "--out",
+        required=True,
+        help="the JSONL results file (appended; {shard} in it becomes the shard's K)",
+    )
     b.add_argument(
         "--concurrency",
         type=_positive_int,
@@ -107,8 +136,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="skip inputs already ok in --out; retry the rest"
     )
     b.add_argument("--daily-quota", type=_positive_int, help="calls a day at most (shared)")
-    b.add_argument("--shard", metavar="K/N", help="only shard K (1..N) of N of the inputs")
-    b.add_argument("--mode", choices=("photo", "scan"), help="WeChat's legacy type=")
+    shards = b.add_mutually_exclusive_group()
+    shards.add_argument("--shard", metavar="K/N", help="only shard K (1..N) of N of the inputs")
+    shards.add_argument(
+        "--shards",
+        metavar="N",
+        type=_positive_int,
+        help="only this pod's shard of N: K is $JOB_COMPLETION_INDEX + 1 (a Kubernetes "
+        "Indexed Job)",
+    )
+    b.add_argument(
+        "--mode",
+        choices=("photo", "scan"),
+        help=f"WeChat's legacy type= ({', '.join(sorted(MODE_COMMANDS))} only)",
+    )
 
     e = sub.add_parser("emulator", help="run the WeChat emulator")
     e.add_argument("--host", default="127.0.0.1")
@@ -194,16 +235,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command is None:  # a usage error, with the help that shows the usage
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     try:
         return asyncio.run(_dispatch(parser, args))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except CommandError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_status
     except BrokenPipeError:  # stdout closed early (| head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
@@ -242,38 +283,61 @@ async def _single(args: argparse.Namespace) -> int:
     from .config import client_from_env
     from .single import recognise_one
 
-    endpoint = BY_METHOD[ENDPOINT_COMMANDS[args.command]]
+    endpoint = BY_METHOD[COMMAND_METHODS[args.command]]
     async with client_from_env(store_url=args.store, **_client_options(args)) as ocr:
         return await recognise_one(
             ocr, endpoint, args.source, naming=args.naming, mode=getattr(args, "mode", None)
         )
 
 
-async def _batch(args: argparse.Namespace) -> int:
-    from ..batch import resolve_endpoint
-    from ..errors import WxOcrError
-    from ..local.engine import default_workers
-    from .batch import BatchJob, run
-    from .config import client_from_env
+def _batch_job(args: argparse.Namespace) -> BatchJob:
+    """The :class:`~wxocr_async.cli.batch.BatchJob` the command line asks for (usage
+    errors refused here, before anything is read or sent)."""
+    from ..endpoints import lookup
+    from .batch import BatchJob
+    from .errors import UsageError
     from .inputs import Shard, input_lister
-    from .progress import make_progress
 
-    try:
-        endpoint = resolve_endpoint(args.endpoint.replace("-", "_"))
-    except WxOcrError:
-        raise CommandError(
-            f"unknown endpoint {args.endpoint!r}; one of: {', '.join(ENDPOINT_COMMANDS)}"
-        ) from None
-    job = BatchJob(
+    endpoint = lookup(args.endpoint)
+    if endpoint is None:
+        raise UsageError(f"unknown endpoint {args.endpoint!r}; one of: {names_text()}")
+    if args.mode is not None and not endpoint.takes_mode:
+        raise UsageError(
+            f"{args.endpoint} takes no --mode (only {', '.join(sorted(MODE_COMMANDS))} do)"
+        )
+    shard = None
+    if args.shard:
+        shard = Shard.parse(args.shard)
+    elif args.shards:
+        shard = Shard.from_job_index(args.shards, os.environ)
+    out = args.out
+    if "{shard}" in out:
+        if shard is None:
+            raise UsageError("--out has {shard} but there is no --shard or --shards to fill in")
+        out = out.replace("{shard}", str(shard.index))
+    return BatchJob(
         endpoint=endpoint.name,
+        source=args.source,
         list_inputs=input_lister(args.source),
-        out=args.out,
+        out=out,
         concurrency=args.concurrency,
         resume=args.resume,
-        shard=Shard.parse(args.shard) if args.shard else None,
+        shard=shard,
         naming=args.naming,
         mode=args.mode,
     )
+
+
+async def _batch(args: argparse.Namespace) -> int:
+    from ..errors import WxOcrError
+    from ..local.engine import default_workers
+    from .batch import check_inputs, run
+    from .config import check_store, client_from_env, redis_url
+    from .progress import make_progress
+    from .results import ResultsFile
+
+    job = _batch_job(args)
+    await asyncio.to_thread(check_inputs, job)
     options = _client_options(args)
     # the batch's own bound is the one that matters; the client's must not be lower
     options["concurrency"] = max(args.concurrency, 1)
@@ -281,18 +345,23 @@ async def _batch(args: argparse.Namespace) -> int:
     # offline, every core recognises: one worker process per core
     options["local_workers"] = default_workers()
     async with client_from_env(store_url=args.store, **options) as ocr:
-        if ocr.engine == "local":  # before the bar: the notice, then the models' loading
-            print(
-                f"wxocr: loading the models in {options['local_workers']} worker processes...",
-                file=sys.stderr,
-                flush=True,
-            )
-            try:
-                await ocr.warm_up()
-            except WxOcrError as exc:
-                raise CommandError(exc.errmsg) from None
-        progress = make_progress(interval=_progress_interval())
-        return await run(job, ocr, progress)
+        await check_store(ocr, redis_url(args.store))  # now, not once per input
+        results = await asyncio.to_thread(ResultsFile, job.out)  # locked: one run per file
+        try:
+            if ocr.engine == "local":  # before the bar: the notice, then the models' loading
+                print(
+                    f"wxocr: loading the models in {options['local_workers']} worker processes...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                try:
+                    await ocr.warm_up()
+                except WxOcrError as exc:
+                    raise CommandError(exc.errmsg) from None
+            progress = make_progress(interval=_progress_interval())
+            return await run(job, ocr, progress, results)
+        finally:
+            results.close()
 
 
 def _progress_interval() -> float:

@@ -15,7 +15,15 @@ import attrs
 from ..client import OcrClient
 from ..errors import ERRCODE_LOCAL_QUOTA, QuotaExceeded, WxOcrError
 from ..naming import Naming
-from .errors import CommandError, describe, quota_reset_text
+from .errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TEMPFAIL,
+    CommandError,
+    describe,
+    quota_reset_text,
+)
 from .inputs import Input, Shard
 from .progress import Progress, Tally, describe_tally
 from .results import ResultsFile, finished_inputs, outcome_line
@@ -23,15 +31,16 @@ from .signals import on_termination
 
 #: seconds the first Ctrl-C (or SIGTERM) lets the calls in flight finish and be recorded
 DRAIN_TIMEOUT = 30.0
-#: exit statuses
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
 @attrs.frozen
 class BatchJob:
     """Everything ``wxocr batch`` was asked to do."""
 
+    #: the wire name
     endpoint: str
+    #: the DIR|GLOB|MANIFEST as given
+    source: str
     list_inputs: Callable[[], Iterator[Input]]
     out: str
     concurrency: int
@@ -64,6 +73,12 @@ class Interrupt:
             self._main.cancel()
 
 
+def check_inputs(job: BatchJob) -> None:
+    """Refuse a source that lists nothing, before any file is made or call sent."""
+    if next(job.list_inputs(), None) is None:
+        raise CommandError(f"no inputs matched {job.source}")
+
+
 def plan(job: BatchJob) -> tuple[set[str], int]:
     """The inputs already ``ok`` (with ``--resume``), and how many are left to do."""
     if not job.resume:
@@ -73,7 +88,7 @@ def plan(job: BatchJob) -> tuple[set[str], int]:
                     f"{job.out} already holds results: --resume continues it "
                     "(inputs already ok are skipped), or choose another --out"
                 )
-    done = finished_inputs(job.out) if job.resume else set()
+    done = finished_inputs(job.out, job.endpoint) if job.resume else set()
     total = sum(1 for _ in _selected(job, done))
     return done, total
 
@@ -86,8 +101,9 @@ def _selected(job: BatchJob, done: set[str]) -> Iterator[Input]:
             yield item
 
 
-async def run(job: BatchJob, ocr: OcrClient, progress: Progress) -> int:
-    """Run the job; the exit status: 0 all ok, 1 some not ok, 130 interrupted."""
+async def run(job: BatchJob, ocr: OcrClient, progress: Progress, results: ResultsFile) -> int:
+    """Run the job into ``results`` (open and locked); the exit status: 0 all ok, 1 some
+    not ok, 75 the daily quota ran out with inputs left, 130 interrupted."""
     done, total = await asyncio.to_thread(plan, job)
     if done:
         print(f"wxocr: --resume: {len(done)} inputs already ok, skipped", file=sys.stderr)
@@ -95,7 +111,6 @@ async def run(job: BatchJob, ocr: OcrClient, progress: Progress) -> int:
     assert main is not None
     interrupt = Interrupt(main)
     tally = Tally(total)
-    results = ResultsFile(job.out)
     keys: dict[int, str] = {}  # index -> key, for the calls in flight only
     spent: QuotaExceeded | None = None
 
@@ -118,7 +133,7 @@ async def run(job: BatchJob, ocr: OcrClient, progress: Progress) -> int:
             async with contextlib.aclosing(batch) as outcomes:
                 async for outcome in outcomes:
                     key = keys.pop(outcome.index)
-                    results.append(outcome_line(key, outcome, job.naming))
+                    results.append(outcome_line(key, outcome, job.naming, job.endpoint))
                     tally.count(outcome.status)
                     progress.update(tally)
                     if isinstance(outcome.error, QuotaExceeded) and spent is None:
@@ -133,11 +148,12 @@ async def run(job: BatchJob, ocr: OcrClient, progress: Progress) -> int:
     finally:
         ticker.cancel()
         progress.close(tally)
-        results.close()
     _summary(job, tally, spent, interrupt.signal)
     if interrupt.signal is not None:
         return EXIT_INTERRUPTED
-    return EXIT_OK if tally.ok == tally.total else EXIT_FAILED
+    if tally.ok == tally.total:
+        return EXIT_OK
+    return EXIT_TEMPFAIL if spent is not None else EXIT_FAILED
 
 
 def _summary(job: BatchJob, tally: Tally, spent: WxOcrError | None, signum: int | None) -> None:

@@ -7,6 +7,7 @@ and the daily quota between processes.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Mapping
@@ -22,6 +23,8 @@ ENV_SECRET = "WXOCR_SECRET"
 ENV_TOKEN = "WXOCR_TOKEN"
 ENV_BASE_URL = "WXOCR_BASE_URL"
 ENV_REDIS_URL = "WXOCR_REDIS_URL"
+#: seconds Redis has to answer the check a command makes before its first input
+STORE_CHECK_TIMEOUT = 10.0
 
 
 def client_from_env(
@@ -60,7 +63,7 @@ def client_from_env(
         )
         options.pop("daily_quota", None)  # nothing to ration offline
         return OcrClient(engine="local", local_workers=local_workers, **options)
-    store_url = store_url or env.get(ENV_REDIS_URL) or None
+    store_url = redis_url(store_url, env)
     if store_url is not None:
         options["store"] = _redis_store(store_url)
     try:
@@ -73,6 +76,32 @@ def client_from_env(
         )
     except WxOcrError as exc:
         raise CommandError(exc.errmsg) from None
+
+
+def redis_url(given: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """The Redis URL a command uses: ``--store``, else ``WXOCR_REDIS_URL``, else None."""
+    env = os.environ if env is None else env
+    return given or env.get(ENV_REDIS_URL) or None
+
+
+async def check_store(ocr: OcrClient, url: str | None) -> None:
+    """Stop the command now, in one line naming Redis (never its password), when the
+    store at ``url`` does not answer: not once per input. Offline, there is no store."""
+    if url is None or ocr.engine == "local":
+        return
+    store = _redis_store(url)
+    try:
+        async with asyncio.timeout(STORE_CHECK_TIMEOUT):
+            await store.ping()
+    except TimeoutError:
+        raise CommandError(
+            f"the {store!r} did not answer in {STORE_CHECK_TIMEOUT:g} s: is Redis running "
+            "there (--store, WXOCR_REDIS_URL)?"
+        ) from None
+    except WxOcrError as exc:
+        raise CommandError(f"{exc.errmsg} (--store, WXOCR_REDIS_URL)") from None
+    finally:
+        await store.close()
 
 
 def _redis_store(url: str) -> RedisStore:

@@ -20,9 +20,26 @@ from ..errors import (
 
 CHINA = dt.timezone(dt.timedelta(seconds=CHINA_UTC_OFFSET), "China time")
 
+#: exit statuses: all ok; some inputs failed or an error stopped the command; a command
+#: line that cannot run; the daily quota ran out with inputs left (``EX_TEMPFAIL``: run
+#: again later); interrupted (SIGINT, SIGTERM)
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TEMPFAIL, EXIT_INTERRUPTED = 0, 1, 2, 75, 130
+
 
 class CommandError(Exception):
-    """A failure told to the user as one line on stderr (exit status 1), no traceback."""
+    """A failure told to the user as one line on stderr, no traceback; the command exits
+    with ``exit_status`` (1 unless given)."""
+
+    def __init__(self, message: str, *, exit_status: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
+
+
+class UsageError(CommandError):
+    """A command line that cannot be run as given (exit status 2)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_status=EXIT_USAGE)
 
 
 def quota_reset_text(now: float | None = None) -> str:
@@ -50,10 +67,7 @@ def describe(exc: WxOcrError, base_url: str) -> str:
     if isinstance(exc, InvalidCredential):
         return f"WeChat refused the access token ({exc}): check WXOCR_TOKEN or the credentials"
     if isinstance(exc, ImageTooLarge):
-        return (
-            f"{exc.errmsg}; WeChat refuses images of 2 MB or more: --shrink re-encodes them "
-            "(pip install 'wxocr_async[images]')"
-        )
+        return f"{exc.errmsg}: --shrink re-encodes it (pip install 'wxocr_async[images]')"
     if isinstance(exc, InvalidInput):
         return exc.errmsg
     if isinstance(exc, QuotaExceeded):

@@ -10,16 +10,18 @@ import glob
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import attrs
 
 from ..batch import is_image_url
 from ..images import sniff_image_type
-from .errors import CommandError
+from .errors import CommandError, UsageError
 
 #: longest manifest line read (a path, or a signed URL); a longer one is refused
 MAX_MANIFEST_LINE = 16 * 1024
+#: the variable a Kubernetes Indexed Job sets in each pod: its index, from 0
+JOB_INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
 
 
 @attrs.frozen
@@ -46,10 +48,27 @@ class Shard:
         except ValueError:
             k = n = 0
         if not sep or n < 1 or not 1 <= k <= n:
-            raise CommandError(
+            raise UsageError(
                 f"--shard must be K/N with 1 <= K <= N (e.g. 1/3, 2/3, 3/3), not {text!r}"
             )
         return cls(k, n)
+
+    @classmethod
+    def from_job_index(cls, count: int, env: Mapping[str, str]) -> Shard:
+        """``--shards N``: shard K = the pod's ``JOB_COMPLETION_INDEX`` + 1, of ``count``."""
+        text = env.get(JOB_INDEX_VARIABLE)
+        if text is None:
+            raise UsageError(
+                f"--shards {count} takes the shard from {JOB_INDEX_VARIABLE}, which is not "
+                "set (Kubernetes sets it in an Indexed Job's pods; elsewhere use --shard K/N)"
+            )
+        index = int(text) if text.strip().isdigit() and text.isascii() else -1
+        if not 0 <= index < count:
+            raise UsageError(
+                f"{JOB_INDEX_VARIABLE}={text[:20]!r} is not an index from 0 to {count - 1} "
+                f"(--shards {count}: the Job's completions must equal N)"
+            )
+        return cls(index + 1, count)
 
     def __contains__(self, key: str) -> bool:
         return shard_of(key, self.count) == self.index

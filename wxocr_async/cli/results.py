@@ -2,36 +2,64 @@
 
 Each line goes out in one ``write`` on a file opened for appending, so an interrupted run
 (Ctrl-C, SIGTERM, a crash) leaves whole lines; a torn last line (a full disk, a power cut)
-is cut off before the next run appends.
+is cut off before the next run appends. One run writes a file at a time: it holds an
+advisory lock (``flock``) on it, which the system lets go of when the run ends, however.
+Each line names its endpoint (the wire name) and its input's path exactly: a file name
+that is not UTF-8 keeps its bytes as ``\\udcXX`` escapes (``os.fsencode`` gives them back).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import re
 from typing import Any
 
 from ..batch import Outcome
+from ..errors import ERRCODE_BAD_RESPONSE
 from ..naming import Naming
-from .errors import CommandError
+from .errors import CommandError, UsageError
 
 #: longest results line read back by ``--resume``; a longer one is ignored
 MAX_RESULT_LINE = 8 * 1024 * 1024
 
 
-def outcome_line(key: str, outcome: Outcome[Any], naming: Naming) -> bytes:
-    """``{"path": ..., "status": ..., "result": {...}}`` or ``..., "error": {...}}``."""
-    record: dict[str, Any] = {"path": key, "status": outcome.status}
-    if outcome.result is not None:
-        record["result"] = outcome.result.to_dict(naming)
-    elif outcome.error is not None:
-        record["error"] = {"errcode": outcome.error.errcode, "errmsg": outcome.error.errmsg}
-    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+#: a lone surrogate: a byte of a file name that is not UTF-8 (``surrogateescape``)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def outcome_line(key: str, outcome: Outcome[Any], naming: Naming, endpoint: str) -> bytes:
+    """``{"path": ..., "endpoint": ..., "status": ..., "result": {...}}`` (or
+    ``"error": {...}``) as one UTF-8 line. A result that cannot be written out is recorded
+    as an error of its own: one item never ends the batch."""
+    record: dict[str, Any] = {"path": key, "endpoint": endpoint, "status": outcome.status}
+    try:
+        if outcome.result is not None:
+            record["result"] = outcome.result.to_dict(naming)
+        elif outcome.error is not None:
+            record["error"] = {"errcode": outcome.error.errcode, "errmsg": outcome.error.errmsg}
+        return _json_line(record)
+    except Exception as exc:  # an odd value in a reply: this item's error, not the batch's
+        record.pop("result", None)
+        record["status"] = "error"
+        record["error"] = {
+            "errcode": ERRCODE_BAD_RESPONSE,
+            "errmsg": f"the result could not be recorded: {type(exc).__name__}: {exc}"[:500],
+        }
+        return _json_line(record)
+
+
+def _json_line(record: dict[str, Any]) -> bytes:
+    text = json.dumps(record, ensure_ascii=False)
+    # a lone surrogate cannot be UTF-8: JSON's \uXXXX escape keeps it, valid and exact
+    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return (text + "\n").encode("utf-8")
 
 
 class ResultsFile:
-    """An open results file, appended to line by line."""
+    """An open results file, appended to line by line, locked for this run alone."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -39,11 +67,27 @@ class ResultsFile:
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             raise CommandError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+        try:  # advisory, on the open file: gone with this process, however it ends
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self.close()
+            if isinstance(exc, BlockingIOError):
+                raise CommandError(
+                    f"{path} is being written by another wxocr batch: one run per results "
+                    "file (wait for it, or choose another --out)"
+                ) from None
+            raise CommandError(f"{path}: cannot lock it: {exc.strerror or exc}") from None
 
     def append(self, line: bytes) -> None:
+        """Write ``line`` whole; a failure (a full disk) ends the command in one line."""
         view = memoryview(line)
-        while view:
-            view = view[os.write(self._fd, view) :]
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            raise CommandError(
+                f"cannot write results to {self.path}: {exc.strerror or exc}"
+            ) from None
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -53,8 +97,10 @@ class ResultsFile:
             self._fd = -1
 
 
-def finished_inputs(path: str) -> set[str]:
-    """The inputs a results file records as ``ok`` (cutting off a torn last line)."""
+def finished_inputs(path: str, endpoint: str) -> set[str]:
+    """The inputs a results file records as ``ok`` (cutting off a torn last line). A file
+    holding results of another endpoint is refused (lines naming none are taken as
+    ``endpoint``'s: files written before lines named it)."""
     done: set[str] = set()
     try:
         f = open(path, "r+b")  # noqa: SIM115  (closed below; truncated in place)
@@ -73,20 +119,26 @@ def finished_inputs(path: str) -> set[str]:
                 whole = f.tell()
                 continue
             whole = f.tell()
-            key = _ok_key(line)
-            if key is not None:
+            record = _record(line)
+            other = record.get("endpoint", endpoint)
+            if other != endpoint:
+                raise UsageError(
+                    f"{path} holds results of the endpoint {str(other)[:40]!r}, not "
+                    f"{endpoint!r}: --resume continues a file of the same endpoint; choose "
+                    "another --out"
+                )
+            key = record.get("path")
+            if record.get("status") == "ok" and isinstance(key, str):
                 done.add(key)
         if whole < f.seek(0, os.SEEK_END):
             f.truncate(whole)
     return done
 
 
-def _ok_key(line: bytes) -> str | None:
+def _record(line: bytes) -> dict[str, Any]:
+    """One line's record ({} for a line that is not one of ours)."""
     try:
         record = json.loads(line)
     except (ValueError, RecursionError):
-        return None
-    if isinstance(record, dict) and record.get("status") == "ok":
-        key = record.get("path")
-        return key if isinstance(key, str) else None
-    return None
+        return {}
+    return record if isinstance(record, dict) else {}

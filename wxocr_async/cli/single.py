@@ -10,10 +10,10 @@ from typing import Any
 from ..batch import image_or_url
 from ..client import OcrClient
 from ..endpoints import Endpoint
-from ..errors import WxOcrError
+from ..errors import QuotaExceeded, WxOcrError
 from ..naming import Naming
 from ..protocol import structure_result
-from .errors import CommandError, describe
+from .errors import EXIT_FAILED, EXIT_TEMPFAIL, CommandError, describe
 
 
 async def recognise_one(
@@ -29,7 +29,9 @@ async def recognise_one(
     try:
         payload = await ocr.request_ocr(endpoint, image=image, img_url=img_url, mode=mode)  # type: ignore[arg-type]
     except WxOcrError as exc:
-        raise CommandError(describe(exc, ocr.base_url)) from None
+        # a spent quota is temporary: EX_TEMPFAIL tells a script to try again later
+        status = EXIT_TEMPFAIL if isinstance(exc, QuotaExceeded) else EXIT_FAILED
+        raise CommandError(describe(exc, ocr.base_url), exit_status=status) from None
     result = structure_result(endpoint, payload)
     json.dump(result.to_dict(naming), sys.stdout, ensure_ascii=False, indent=2)
     print()
