@@ -37,7 +37,11 @@ class Run:
 
 
 def cli_env(emu: WeChatEmulator | None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOCR_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("WXOCR_") and k != "JOB_COMPLETION_INDEX"
+    }
     env["PYTHONPATH"] = str(ROOT)
     if emu is not None:
         env.update(WXOCR_APPID=emu.appid, WXOCR_SECRET=emu.secret, WXOCR_BASE_URL=emu.base_url)

@@ -4,6 +4,7 @@ fallback (`wxocr serve` has tests/test_serve.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import math
@@ -157,6 +158,63 @@ async def test_cli_batch_offline_uses_worker_processes(tmp_path: Path) -> None:
     assert "the local engine could not read the image" in records["junk.png"]["error"]["errmsg"]
     # the notice, then the models' loading, before any progress
     assert err.index("recognising locally") < err.index("loading the models") < err.index("1 error")
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes below ``pid``, from /proc (its children, theirs, ...)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for PID 1 to reap it is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def test_sigkill_of_an_offline_batch_leaves_no_worker_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"page{i:02d}.png").write_bytes(PRINTED.read_bytes())
+    out = tmp_path / "r.jsonl"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wxocr_async", "batch", "printed-text", str(folder),
+        "--out", str(out), env=offline_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(HANG_GUARD):  # recognising: the workers are up
+            while not (out.exists() and out.stat().st_size):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        workers = descendants(proc.pid)
+        assert len(workers) >= 1
+        proc.kill()
+        # EOF on the CLI's pipes: nothing of it holds them any more (a hang is the failure)
+        async with asyncio.timeout(HANG_GUARD):
+            await proc.communicate()
+            while any(alive(pid) for pid in workers):  # noqa: ASYNC110  (bounded by the guard)
+                await asyncio.sleep(0.05)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == -9
+    lines = out.read_bytes().splitlines()
+    assert 1 <= len(lines) < 40 and all(json.loads(line)["status"] == "ok" for line in lines)
 
 
 async def test_the_local_engine_fetches_img_url_under_wechats_rules(

@@ -26,8 +26,10 @@ from .errors import CommandError, UsageError
 MAX_RESULT_LINE = 8 * 1024 * 1024
 
 
-#: a lone surrogate: a byte of a file name that is not UTF-8 (``surrogateescape``)
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: escaped in a results line: a lone surrogate (a byte of a file name that is not UTF-8,
+#: ``surrogateescape``), and the line breaks JSON leaves as they are (NEL, U+2028, U+2029)
+#: which ``str.splitlines`` would split a line at
+_ESCAPED = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 
 
 def outcome_line(key: str, outcome: Outcome[Any], naming: Naming, endpoint: str) -> bytes:
@@ -54,7 +56,7 @@ def outcome_line(key: str, outcome: Outcome[Any], naming: Naming, endpoint: str)
 def _json_line(record: dict[str, Any]) -> bytes:
     text = json.dumps(record, ensure_ascii=False)
     # a lone surrogate cannot be UTF-8: JSON's \uXXXX escape keeps it, valid and exact
-    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    text = _ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return (text + "\n").encode("utf-8")
 
 
