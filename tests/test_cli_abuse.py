@@ -16,6 +16,7 @@ import re
 import shutil
 import socket
 import subprocess
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from wxocr_async.cli.results import outcome_line
 from wxocr_async.emulator import WeChatEmulator, sample_image
 from wxocr_async.endpoints import BY_METHOD, MENU
 
+from .conftest import ROOT
 from .test_cli import (
     HANG_GUARD,
     cli,
@@ -365,3 +367,63 @@ async def test_bad_shards_are_usage_errors(
     assert run.returncode == 2 and message in run.stderr
     assert emulator.stats.total_ocr_calls == 0
     assert not [p for p in os.listdir(tmp_path) if p.startswith("part-")]
+
+
+def readme_job() -> dict[str, Any]:
+    """The Indexed Job README.rst shows."""
+    import yaml
+
+    lines = (ROOT / "README.rst").read_text("utf-8").splitlines()
+    start = lines.index(".. code-block:: yaml") + 2
+    body = []
+    for line in lines[start:]:
+        if line.strip() and not line.startswith("   "):
+            break
+        body.append(line[3:])
+    job: dict[str, Any] = yaml.safe_load("\n".join(body))
+    return job
+
+
+async def test_the_readme_job_is_one_command_line_for_every_pod(
+    redis_url: str, tmp_path: Path
+) -> None:
+    job = readme_job()
+    spec = job["spec"]
+    assert (job["kind"], spec["completionMode"]) == ("Job", "Indexed")
+    [container] = spec["template"]["spec"]["containers"]
+    command = container["command"]
+    assert command[0] == "wxocr" and "--resume" in command
+    count = spec["completions"]
+    assert command[command.index("--shards") + 1] == str(count)
+    [no_retry] = [r for r in spec["podFailurePolicy"]["rules"] if "onExitCodes" in r]
+    assert 75 in no_retry["onExitCodes"]["values"] and no_retry["action"] == "FailIndex"
+    assert {e["name"] for e in container["env"]} == {
+        "WXOCR_APPID",
+        "WXOCR_SECRET",
+        "WXOCR_REDIS_URL",
+    }
+    assert all("secretKeyRef" in e["valueFrom"] for e in container["env"])
+    # every pod runs the command as written (/data here, the shared volume there)
+    data = tmp_path / "data"
+    paths = make_images(data / "imgs", 50)
+    write_manifest(data / "manifest.txt", [f"imgs/{p.name}" for p in paths])
+    (data / "results").mkdir()
+    args = [part.replace("/data", str(data)) for part in command[1:]]
+    appid = f"wx{uuid.uuid4().hex[:16]}"  # quota keys of this test's own
+    async with WeChatEmulator(appid=appid, latency=0.01) as emu:
+        env = {"WXOCR_REDIS_URL": redis_url}
+        procs = [
+            await start_cli(*args, env=cli_env(emu, JOB_COMPLETION_INDEX=str(i), **env))
+            for i in range(count)
+        ]
+        runs = [await finish(p, emu) for p in procs]
+        assert [r.returncode for r in runs] == [0] * count, [r.stderr for r in runs]
+        assert emu.stats.token_fetches == 1  # one token for every pod, through Redis
+        # a pod retried after it finished does nothing again
+        again = await start_cli(*args, env=cli_env(emu, JOB_COMPLETION_INDEX="0", **env))
+        assert (await finish(again, emu)).returncode == 0
+        assert emu.stats.ocr_calls["idcard"] == 50
+    parts = sorted((data / "results").iterdir())
+    assert [p.name for p in parts] == [f"part-{k}.jsonl" for k in range(1, count + 1)]
+    records = [r for p in parts for r in read_results(p)]
+    assert sorted(r["path"] for r in records) == sorted(f"imgs/{p.name}" for p in paths)

@@ -11,10 +11,12 @@ that is not UTF-8 keeps its bytes as ``\\udcXX`` escapes (``os.fsencode`` gives 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import re
+import sys
 from typing import Any
 
 from ..batch import Outcome
@@ -22,6 +24,8 @@ from ..errors import ERRCODE_BAD_RESPONSE
 from ..naming import Naming
 from .errors import CommandError, UsageError
 
+#: what flock raises where the filesystem has no locks (the run goes on, warned)
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}
 #: longest results line read back by ``--resume``; a longer one is ignored
 MAX_RESULT_LINE = 8 * 1024 * 1024
 
@@ -71,14 +75,21 @@ class ResultsFile:
             raise CommandError(f"{path}: cannot write it: {exc.strerror or exc}") from None
         try:  # advisory, on the open file: gone with this process, however it ends
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
+        except BlockingIOError:
             self.close()
-            if isinstance(exc, BlockingIOError):
-                raise CommandError(
-                    f"{path} is being written by another wxocr batch: one run per results "
-                    "file (wait for it, or choose another --out)"
-                ) from None
-            raise CommandError(f"{path}: cannot lock it: {exc.strerror or exc}") from None
+            raise CommandError(
+                f"{path} is being written by another wxocr batch: one run per results "
+                "file (wait for it, or choose another --out)"
+            ) from None
+        except OSError as exc:  # a filesystem without locks (some network mounts)
+            if exc.errno not in _NO_LOCKS:
+                self.close()
+                raise CommandError(f"{path}: cannot lock it: {exc.strerror or exc}") from None
+            print(
+                f"wxocr: {path}: this filesystem has no locks: make sure no other run "
+                "writes the same results file",
+                file=sys.stderr,
+            )
 
     def append(self, line: bytes) -> None:
         """Write ``line`` whole; a failure (a full disk) ends the command in one line."""
