@@ -22,8 +22,7 @@ from typing import get_args
 from aiohttp import hdrs, web
 
 from examples.body_limit import MAX_BODY_BYTES, BodyTooLarge, body_too_large
-from wxocr_async import InvalidInput, OcrClient, WxOcrError
-from wxocr_async.cli.config import client_from_env
+from wxocr_async import ClientConfig, InvalidInput, OcrClient, WxOcrError
 from wxocr_async.endpoints import METHOD_OF, lookup
 from wxocr_async.http_errors import HttpError, http_error, method_not_found
 from wxocr_async.naming import Naming
@@ -36,7 +35,7 @@ FIELD = "file"
 
 async def ocr_client(app: web.Application) -> AsyncIterator[None]:
     """One client for the app's life (a cleanup context), made from the environment."""
-    async with client_from_env() as ocr:
+    async with ClientConfig.from_env().build() as ocr:
         app[OCR] = ocr
         yield
 

@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from wxocr_async.cli.config import client_from_env
-from wxocr_async.cli.results import outcome_line
+from wxocr_async import ClientConfig
 from wxocr_async.endpoints import lookup, names_text
+from wxocr_async.jobs import result_line
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,11 +55,11 @@ def image_paths(inputs: list[Path]) -> Iterator[Path]:
 async def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     counts: Counter[str] = Counter()
-    async with client_from_env() as ocr:
+    async with ClientConfig.from_env().build() as ocr:
         with args.out.open("wb") as out:
             paths = image_paths(args.inputs)  # read lazily, as the batch needs them
             async for outcome in ocr.batch(args.endpoint, paths, concurrency=args.concurrency):
-                out.write(outcome_line(str(outcome.item), outcome, "snake", args.endpoint))
+                out.write(result_line(str(outcome.item), outcome, "snake", args.endpoint))
                 counts[outcome.status] += 1
     print(
         f"{counts['ok']} ok, {counts['error']} error, {counts['not_attempted']} not attempted; "

@@ -23,8 +23,7 @@ from fastapi import Depends, FastAPI, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from examples.body_limit import BodyLimit
-from wxocr_async import MAX_IMAGE_BYTES, OcrClient, WxOcrError
-from wxocr_async.cli.config import client_from_env
+from wxocr_async import MAX_IMAGE_BYTES, ClientConfig, OcrClient, WxOcrError
 from wxocr_async.endpoints import METHOD_OF, lookup
 from wxocr_async.http_errors import HttpError, http_error, method_not_found
 from wxocr_async.naming import Naming
@@ -34,7 +33,7 @@ from wxocr_async.naming import Naming
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One client for the app's life, made from the environment at startup, closed at
     shutdown."""
-    async with client_from_env() as ocr:
+    async with ClientConfig.from_env().build() as ocr:
         app.state.ocr = ocr
         yield
 

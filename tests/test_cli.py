@@ -18,8 +18,8 @@ import attrs
 import pytest
 
 import wxocr_async as wx
-from wxocr_async.cli.inputs import shard_of
 from wxocr_async.emulator import Fault, WeChatEmulator, sample_image
+from wxocr_async.jobs import shard_of
 
 from .conftest import ROOT
 

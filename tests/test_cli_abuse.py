@@ -25,10 +25,9 @@ from typing import Any, cast
 import pytest
 
 import wxocr_async as wx
-from wxocr_async.cli.inputs import shard_of
-from wxocr_async.cli.results import outcome_line
 from wxocr_async.emulator import WeChatEmulator, sample_image
 from wxocr_async.endpoints import BY_METHOD, MENU
+from wxocr_async.jobs import result_line, shard_of
 
 from .conftest import ROOT
 from .test_cli import (
@@ -82,7 +81,7 @@ def test_a_result_that_cannot_be_written_out_is_that_items_error() -> None:
             return {"x": object()}  # not JSON
 
     outcome: wx.Outcome[Any] = wx.Outcome("a.png", "ok", result=cast(Any, Unwritable()))
-    record = json.loads(outcome_line("a.png", outcome, "snake", "idcard"))
+    record = json.loads(result_line("a.png", outcome, "snake", "idcard"))
     assert record["status"] == "error" and record["endpoint"] == "idcard"
     assert "could not be recorded" in record["error"]["errmsg"] and "result" not in record
 
@@ -102,7 +101,7 @@ async def test_a_second_run_on_one_out_is_refused_and_a_dead_ones_lock_is_not(
             for extra in ((), ("--resume",)):
                 second = await cli(*args, *extra, emu=emu)
                 line = one_error_line(second)
-                assert str(out) in line and "another wxocr batch" in line
+                assert str(out) in line and "being written by another run" in line
         finally:
             first.kill()  # SIGKILL: its lock dies with it
             await finish(first, emu)

@@ -2,8 +2,10 @@
 
 import logging
 
+from . import jobs
 from .batch import Outcome
 from .client import DEFAULT_BASE_URL, NOT_GIVEN, OcrClient
+from .config import ClientConfig
 from .credentials import AppCredentialSource
 from .endpoints import ENDPOINTS, Endpoint
 from .errors import (
@@ -14,6 +16,7 @@ from .errors import (
     CloudCallError,
     ConnectionFailed,
     CredentialMissing,
+    DiskError,
     HTTPStatusError,
     ImageTooLarge,
     InvalidCredential,
@@ -24,6 +27,7 @@ from .errors import (
     QuotaExceeded,
     RateLimited,
     RequestTimeout,
+    ResultsFileBusy,
     StoreUnavailable,
     SystemBusy,
     TokenRefreshLimited,
@@ -77,11 +81,13 @@ __all__ = [
     "CardPosition",
     "CertificateNotFound",
     "ClientClosed",
+    "ClientConfig",
     "CloudCallError",
     "CloudbaseTokenSource",
     "ConnectionFailed",
     "Corners",
     "CredentialMissing",
+    "DiskError",
     "DriverLicenseResult",
     "Endpoint",
     "ForceRefreshPolicy",
@@ -109,6 +115,7 @@ __all__ = [
     "RateLimited",
     "RedisStore",
     "RequestTimeout",
+    "ResultsFileBusy",
     "RetryPolicy",
     "StaticTokenSource",
     "StoreUnavailable",
@@ -123,4 +130,5 @@ __all__ = [
     "VehicleLicenseResult",
     "WxOcrError",
     "__version__",
+    "jobs",
 ]

@@ -144,6 +144,10 @@ class OcrClient:
     after every request sent to WeChat (for metrics). ``allow_private_urls``: the local
     engine fetches ``img_url`` from loopback and private addresses too (WeChat cannot
     reach them, so by default neither does it; see :class:`~wxocr_async.fetch.ImageFetcher`).
+    ``engine="local"`` recognises offline (``[local]``), ``fallback="local"`` when WeChat's
+    quota is spent; ``local_workers`` processes (0: a thread) of ``local_threads`` ONNX
+    Runtime threads each. A client belongs to its process and cannot be pickled: other
+    processes build their own from a :class:`~wxocr_async.config.ClientConfig`.
     """
 
     def __init__(
@@ -171,6 +175,7 @@ class OcrClient:
         fallback: Literal["local"] | None = None,
         local_engine: LocalEngine | None = None,
         local_workers: int = 0,
+        local_threads: int | None = None,
         on_attempt: AttemptHook | None = None,
         allow_private_urls: bool = False,
     ) -> None:
@@ -226,6 +231,9 @@ class OcrClient:
         if type(local_workers) is not int or local_workers < 0:
             raise InvalidInput(f"local_workers must be an integer >= 0, not {local_workers!r}")
         self._local_workers = local_workers
+        if local_threads is not None and (type(local_threads) is not int or local_threads < 1):
+            raise InvalidInput(f"local_threads must be a positive integer, not {local_threads!r}")
+        self._local_threads = local_threads
         #: downloads img_url for the local engine, under WeChat's rules
         self._fetcher = ImageFetcher(allow_private=bool(allow_private_urls))
         if on_attempt is not None and not callable(on_attempt):
@@ -244,6 +252,15 @@ class OcrClient:
         return (
             f"{type(self).__name__}(appid={self.appid!r}, base_url={self.base_url!r}, "
             f"token_source={self._tokens!r})"
+        )
+
+    def __reduce_ex__(self, protocol: object) -> Any:
+        # copies of one client in several processes would each fetch a token and each
+        # spend the whole daily quota, silently: the config travels instead
+        raise TypeError(
+            "an OcrClient cannot be pickled or copied (its session, token cache and limits "
+            "belong to its process): send a wx.ClientConfig and build() a client in each "
+            "process"
         )
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -537,7 +554,9 @@ class OcrClient:
         if self._local_engine is None:
             from .local.engine import LocalEngine
 
-            self._local_engine = LocalEngine(workers=self._local_workers)
+            self._local_engine = LocalEngine(
+                workers=self._local_workers, threads=self._local_threads
+            )
         await self._local_engine.start()
         return self._local_engine
 

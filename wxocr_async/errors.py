@@ -22,6 +22,7 @@ constant                   errcode   raised as
 ``ERRCODE_TOKEN_WAIT``     -10301    :class:`TokenUnavailable`
 ``ERRCODE_STORE``          -10400    :class:`StoreUnavailable`
 ``ERRCODE_CLOSED``         -10500    :class:`ClientClosed`
+``ERRCODE_DISK``           -10600    :class:`DiskError`, :class:`ResultsFileBusy`
 =========================  ========  ====================================
 
 Messages are built from the endpoint path and the code, never from a URL, so
@@ -41,6 +42,7 @@ ERRCODE_FORCE_REFRESH = -10300
 ERRCODE_TOKEN_WAIT = -10301
 ERRCODE_STORE = -10400
 ERRCODE_CLOSED = -10500
+ERRCODE_DISK = -10600
 
 #: a server's errmsg is kept in errors up to this many characters
 MAX_ERRMSG_CHARS = 1000
@@ -56,7 +58,7 @@ class WxOcrError(Exception):
     #: where it happened: ``"wechat"`` (WeChat's reply, or the way to it), ``"local"``
     #: (the local engine: the errcode is still WeChat's, so handling code serves both),
     #: ``"store"`` (Redis), ``"input"`` (the call's arguments: nothing was sent),
-    #: ``"client"`` (this client, e.g. closed)
+    #: ``"client"`` (this client, e.g. closed), ``"disk"`` (a job's files)
     origin: str = "wechat"
 
     def __init__(self, errcode: int, errmsg: str, *, endpoint: str | None = None) -> None:
@@ -291,6 +293,20 @@ class ClientClosed(WxOcrError):
         self, errmsg: str = "the client was closed", *, endpoint: str | None = None
     ) -> None:
         super().__init__(ERRCODE_CLOSED, errmsg, endpoint=endpoint)
+
+
+class DiskError(WxOcrError):
+    """A job's file (its inputs, its results) could not be read or written: a full disk,
+    a missing permission (errcode ``ERRCODE_DISK``)."""
+
+    origin = "disk"
+
+    def __init__(self, errmsg: str) -> None:
+        super().__init__(ERRCODE_DISK, errmsg)
+
+
+class ResultsFileBusy(DiskError):
+    """Another run holds the results file (one writer at a time)."""
 
 
 class CloudCallError(WxOcrError):

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..emulator import SAMPLE_REPLIES
 from ..endpoints import BY_METHOD, names_text
-from .errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandError
+from ..errors import WxOcrError
+from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CommandError
 
 if TYPE_CHECKING:
     from .batch import BatchJob
@@ -245,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_status
+    except WxOcrError as exc:  # a job's inputs or files (the client's errors are told
+        print(f"{PROG}: error: {exc.errmsg}", file=sys.stderr)  # where they happen)
+        return EXIT_FAILED
     except BrokenPipeError:  # stdout closed early (| head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
@@ -294,9 +298,10 @@ def _batch_job(args: argparse.Namespace) -> BatchJob:
     """The :class:`~wxocr_async.cli.batch.BatchJob` the command line asks for (usage
     errors refused here, before anything is read or sent)."""
     from ..endpoints import lookup
+    from ..errors import InvalidInput
+    from ..jobs import Shard, input_lister
     from .batch import BatchJob
     from .errors import UsageError
-    from .inputs import Shard, input_lister
 
     endpoint = lookup(args.endpoint)
     if endpoint is None:
@@ -306,10 +311,13 @@ def _batch_job(args: argparse.Namespace) -> BatchJob:
             f"{args.endpoint} takes no --mode (only {', '.join(sorted(MODE_COMMANDS))} do)"
         )
     shard = None
-    if args.shard:
-        shard = Shard.parse(args.shard)
-    elif args.shards:
-        shard = Shard.from_job_index(args.shards, os.environ)
+    try:
+        if args.shard:
+            shard = Shard.parse(args.shard)
+        elif args.shards:
+            shard = Shard.from_job_index(args.shards, os.environ)
+    except InvalidInput as exc:
+        raise UsageError(exc.errmsg) from None
     out = args.out
     if "{shard}" in out:
         if shard is None:
@@ -330,11 +338,11 @@ def _batch_job(args: argparse.Namespace) -> BatchJob:
 
 async def _batch(args: argparse.Namespace) -> int:
     from ..errors import WxOcrError
+    from ..jobs import ResultsFile
     from ..local.engine import default_workers
     from .batch import check_inputs, run
     from .config import check_store, client_from_env, redis_url
     from .progress import make_progress
-    from .results import ResultsFile
 
     job = _batch_job(args)
     await asyncio.to_thread(check_inputs, job)
@@ -347,6 +355,12 @@ async def _batch(args: argparse.Namespace) -> int:
     async with client_from_env(store_url=args.store, **options) as ocr:
         await check_store(ocr, redis_url(args.store))  # now, not once per input
         results = await asyncio.to_thread(ResultsFile, job.out)  # locked: one run per file
+        if not results.locked:
+            print(
+                f"wxocr: {job.out}: this filesystem has no locks: make sure no other run "
+                "writes the same results file",
+                file=sys.stderr,
+            )
         try:
             if ocr.engine == "local":  # before the bar: the notice, then the models' loading
                 print(

@@ -13,7 +13,8 @@ from typing import Any
 import attrs
 
 from ..client import OcrClient
-from ..errors import ERRCODE_LOCAL_QUOTA, QuotaExceeded, WxOcrError
+from ..errors import ERRCODE_LOCAL_QUOTA, InvalidInput, QuotaExceeded, WxOcrError
+from ..jobs import Input, ResultsFile, Shard, finished_inputs, result_line
 from ..naming import Naming
 from .errors import (
     EXIT_FAILED,
@@ -21,12 +22,11 @@ from .errors import (
     EXIT_OK,
     EXIT_TEMPFAIL,
     CommandError,
+    UsageError,
     describe,
     quota_reset_text,
 )
-from .inputs import Input, Shard
 from .progress import Progress, Tally, describe_tally
-from .results import ResultsFile, finished_inputs, outcome_line
 from .signals import on_termination
 
 #: seconds the first Ctrl-C (or SIGTERM) lets the calls in flight finish and be recorded
@@ -88,7 +88,10 @@ def plan(job: BatchJob) -> tuple[set[str], int]:
                     f"{job.out} already holds results: --resume continues it "
                     "(inputs already ok are skipped), or choose another --out"
                 )
-    done = finished_inputs(job.out, job.endpoint) if job.resume else set()
+    try:
+        done = finished_inputs(job.out, job.endpoint) if job.resume else set()
+    except InvalidInput as exc:  # a file of another endpoint: the command line is wrong
+        raise UsageError(exc.errmsg) from None
     total = sum(1 for _ in _selected(job, done))
     return done, total
 
@@ -133,7 +136,7 @@ async def run(job: BatchJob, ocr: OcrClient, progress: Progress, results: Result
             async with contextlib.aclosing(batch) as outcomes:
                 async for outcome in outcomes:
                     key = keys.pop(outcome.index)
-                    results.append(outcome_line(key, outcome, job.naming, job.endpoint))
+                    results.append(result_line(key, outcome, job.naming, job.endpoint))
                     tally.count(outcome.status)
                     progress.update(tally)
                     if isinstance(outcome.error, QuotaExceeded) and spent is None:

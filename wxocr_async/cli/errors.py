@@ -60,7 +60,7 @@ def describe(exc: WxOcrError, base_url: str) -> str:
     if exc.origin == "local":
         hint = " (--timeout to wait longer)" if isinstance(exc, RequestTimeout) else ""
         return f"{exc.errmsg}{hint}"
-    if exc.origin in ("store", "client"):
+    if exc.origin in ("store", "client", "disk"):
         return exc.errmsg
     if isinstance(exc, (BadAppCredentials, CredentialMissing)):
         return f"WeChat refused the app credentials ({exc}): check WXOCR_APPID and WXOCR_SECRET"

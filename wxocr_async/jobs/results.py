@@ -1,4 +1,5 @@
-"""The results file of ``wxocr batch``: one JSON line per input, appended as it finishes.
+"""A job's results file (``wxocr batch``'s): one JSON line per input, appended as it
+finishes.
 
 Each line goes out in one ``write`` on a file opened for appending, so an interrupted run
 (Ctrl-C, SIGTERM, a crash) leaves whole lines; a torn last line (a full disk, a power cut)
@@ -12,17 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import re
-import sys
 from typing import Any
 
 from ..batch import Outcome
-from ..errors import ERRCODE_BAD_RESPONSE
+from ..errors import ERRCODE_BAD_RESPONSE, DiskError, InvalidInput, ResultsFileBusy
 from ..naming import Naming
-from .errors import CommandError, UsageError
 
 #: what flock raises where the filesystem has no locks (the run goes on, warned)
 _NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}
@@ -36,7 +34,7 @@ MAX_RESULT_LINE = 8 * 1024 * 1024
 _ESCAPED = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 
 
-def outcome_line(key: str, outcome: Outcome[Any], naming: Naming, endpoint: str) -> bytes:
+def result_line(key: str, outcome: Outcome[Any], naming: Naming, endpoint: str) -> bytes:
     """``{"path": ..., "endpoint": ..., "status": ..., "result": {...}}`` (or
     ``"error": {...}``) as one UTF-8 line. A result that cannot be written out is recorded
     as an error of its own: one item never ends the batch."""
@@ -65,42 +63,44 @@ def _json_line(record: dict[str, Any]) -> bytes:
 
 
 class ResultsFile:
-    """An open results file, appended to line by line, locked for this run alone."""
+    """An open results file, appended to line by line, locked for this run alone
+    (:class:`~wxocr_async.errors.ResultsFileBusy` if another run holds it). ``locked`` is
+    False on a filesystem without locks (some network mounts): the caller may warn."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.locked = True
         try:
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise CommandError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+            raise DiskError(f"{path}: cannot write it: {exc.strerror or exc}") from None
         try:  # advisory, on the open file: gone with this process, however it ends
+            import fcntl  # POSIX: elsewhere, no lock (``locked`` False)
+
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.close()
-            raise CommandError(
-                f"{path} is being written by another wxocr batch: one run per results "
-                "file (wait for it, or choose another --out)"
+            raise ResultsFileBusy(
+                f"{path} is being written by another run: one run per results file "
+                "(wait for it, or choose another file)"
             ) from None
+        except ImportError:
+            self.locked = False
         except OSError as exc:  # a filesystem without locks (some network mounts)
             if exc.errno not in _NO_LOCKS:
                 self.close()
-                raise CommandError(f"{path}: cannot lock it: {exc.strerror or exc}") from None
-            print(
-                f"wxocr: {path}: this filesystem has no locks: make sure no other run "
-                "writes the same results file",
-                file=sys.stderr,
-            )
+                raise DiskError(f"{path}: cannot lock it: {exc.strerror or exc}") from None
+            self.locked = False
 
     def append(self, line: bytes) -> None:
-        """Write ``line`` whole; a failure (a full disk) ends the command in one line."""
+        """Write ``line`` whole (:class:`~wxocr_async.errors.DiskError` if it cannot be
+        written: a full disk)."""
         view = memoryview(line)
         try:
             while view:
                 view = view[os.write(self._fd, view) :]
         except OSError as exc:
-            raise CommandError(
-                f"cannot write results to {self.path}: {exc.strerror or exc}"
-            ) from None
+            raise DiskError(f"cannot write results to {self.path}: {exc.strerror or exc}") from None
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -120,7 +120,7 @@ def finished_inputs(path: str, endpoint: str) -> set[str]:
     except FileNotFoundError:
         return done
     except OSError as exc:
-        raise CommandError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+        raise DiskError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     with f:
         whole = 0  # the end of the last whole line
         while line := f.readline(MAX_RESULT_LINE + 1):
@@ -135,7 +135,7 @@ def finished_inputs(path: str, endpoint: str) -> set[str]:
             record = _record(line)
             other = record.get("endpoint", endpoint)
             if other != endpoint:
-                raise UsageError(
+                raise InvalidInput(
                     f"{path} holds results of the endpoint {str(other)[:40]!r}, not "
                     f"{endpoint!r}: --resume continues a file of the same endpoint; choose "
                     "another --out"

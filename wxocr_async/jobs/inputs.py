@@ -1,4 +1,4 @@
-"""What ``wxocr batch`` works on: a directory, a glob pattern or a manifest, and a shard.
+"""What a job works on: a directory, a glob pattern or a manifest, and a shard.
 
 Inputs are produced lazily and can be listed again (once to count them, once to work),
 so a manifest of a million lines never sits in memory.
@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator, Mapping
 import attrs
 
 from ..batch import is_image_url
+from ..errors import DiskError, InvalidInput
 from ..images import sniff_image_type
-from .errors import CommandError, UsageError
 
 #: longest manifest line read (a path, or a signed URL); a longer one is refused
 MAX_MANIFEST_LINE = 16 * 1024
@@ -48,7 +48,7 @@ class Shard:
         except ValueError:
             k = n = 0
         if not sep or n < 1 or not 1 <= k <= n:
-            raise UsageError(
+            raise InvalidInput(
                 f"--shard must be K/N with 1 <= K <= N (e.g. 1/3, 2/3, 3/3), not {text!r}"
             )
         return cls(k, n)
@@ -58,13 +58,13 @@ class Shard:
         """``--shards N``: shard K = the pod's ``JOB_COMPLETION_INDEX`` + 1, of ``count``."""
         text = env.get(JOB_INDEX_VARIABLE)
         if text is None:
-            raise UsageError(
+            raise InvalidInput(
                 f"--shards {count} takes the shard from {JOB_INDEX_VARIABLE}, which is not "
                 "set (Kubernetes sets it in an Indexed Job's pods; elsewhere use --shard K/N)"
             )
         index = int(text) if text.strip().isdigit() and text.isascii() else -1
         if not 0 <= index < count:
-            raise UsageError(
+            raise InvalidInput(
                 f"{JOB_INDEX_VARIABLE}={text[:20]!r} is not an index from 0 to {count - 1} "
                 f"(--shards {count}: the Job's completions must equal N)"
             )
@@ -89,13 +89,13 @@ def input_lister(source: str) -> Callable[[], Iterator[Input]]:
     except FileNotFoundError:
         if glob.has_magic(source):
             return lambda: _glob(source)
-        raise CommandError(f"{source}: no such file or directory") from None
+        raise InvalidInput(f"{source}: no such file or directory") from None
     except OSError as exc:
-        raise CommandError(f"{source}: cannot read it: {exc.strerror or exc}") from None
+        raise DiskError(f"{source}: cannot read it: {exc.strerror or exc}") from None
     if stat.S_ISDIR(mode):
         return lambda: _walk(source)
     if not stat.S_ISREG(mode):
-        raise CommandError(f"{source}: not a directory, a manifest or an image")
+        raise InvalidInput(f"{source}: not a directory, a manifest or an image")
     if _looks_like_image(source):
         return lambda: iter([Input(source, source)])
     return lambda: _manifest(source)
@@ -121,7 +121,7 @@ def _looks_like_image(path: str) -> bool:
         with open(path, "rb") as f:
             head = f.read(16)
     except OSError as exc:
-        raise CommandError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+        raise DiskError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     return sniff_image_type(head) is not None
 
 
@@ -133,22 +133,22 @@ def _manifest(path: str) -> Iterator[Input]:
             while line := f.readline(MAX_MANIFEST_LINE + 1):
                 number += 1
                 if len(line) > MAX_MANIFEST_LINE and not line.endswith(b"\n"):
-                    raise CommandError(
+                    raise InvalidInput(
                         f"{path}:{number}: longer than {MAX_MANIFEST_LINE} bytes: "
                         "a manifest lists paths or URLs, one a line"
                     )
                 try:
                     text = line.decode("utf-8").strip()
                 except UnicodeDecodeError:
-                    raise CommandError(
+                    raise InvalidInput(
                         f"{path}:{number}: not UTF-8 text: a manifest lists paths or URLs, "
                         "one a line"
                     ) from None
                 if not text or text.startswith("#"):
                     continue
                 if "\0" in text:
-                    raise CommandError(f"{path}:{number}: a NUL byte: not a manifest")
+                    raise InvalidInput(f"{path}:{number}: a NUL byte: not a manifest")
                 target = text if is_image_url(text) else os.path.join(base, text)
                 yield Input(text, target)
     except OSError as exc:
-        raise CommandError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+        raise DiskError(f"{path}: cannot read it: {exc.strerror or exc}") from None

@@ -1,0 +1,30 @@
+"""Batch jobs as building blocks: what ``wxocr batch`` is made of, for jobs of your own on
+any engine (Ray, Dask, Celery, Spark, ``multiprocessing``, Kubernetes).
+
+- Inputs: :func:`input_lister` lists a DIR | GLOB | MANIFEST lazily, as :class:`Input`;
+  :class:`Shard` and :func:`shard_of` split them by a stable hash.
+- Results: :func:`result_line` is one input's JSON line; :class:`ResultsFile` appends
+  lines, one writer at a time; :func:`finished_inputs` reads back the inputs already
+  ``ok`` (and cuts off a torn last line), which is what a resume skips.
+- :func:`recognise_many`: one synchronous call from code that is not async, on a client
+  made once per process from a :class:`~wxocr_async.config.ClientConfig`.
+"""
+
+from .inputs import JOB_INDEX_VARIABLE, MAX_MANIFEST_LINE, Input, Shard, input_lister, shard_of
+from .many import close_clients, recognise_many
+from .results import MAX_RESULT_LINE, ResultsFile, finished_inputs, result_line
+
+__all__ = [
+    "JOB_INDEX_VARIABLE",
+    "MAX_MANIFEST_LINE",
+    "MAX_RESULT_LINE",
+    "Input",
+    "ResultsFile",
+    "Shard",
+    "close_clients",
+    "finished_inputs",
+    "input_lister",
+    "recognise_many",
+    "result_line",
+    "shard_of",
+]
