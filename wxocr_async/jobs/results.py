@@ -102,7 +102,14 @@ class ResultsFile:
         except OSError as exc:
             raise DiskError(f"cannot write results to {self.path}: {exc.strerror or exc}") from None
 
+    def __enter__(self) -> ResultsFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
+        """Flush to the disk and close (and so unlock); again does nothing."""
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.fsync(self._fd)
