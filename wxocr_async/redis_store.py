@@ -101,8 +101,11 @@ class RedisStore:
         kwargs.setdefault("socket_connect_timeout", DEFAULT_SOCKET_TIMEOUT)
         try:  # this one only tells where (it never connects); each loop makes its own
             store = cls(redis.asyncio.Redis.from_url(url, **kwargs), namespace=namespace)
-        except ValueError as exc:  # redis-py's message names the scheme, not the password
-            raise InvalidInput(f"not a Redis URL: {exc}") from None
+        except ValueError:  # redis-py's message may quote a part of the password: not shown
+            raise InvalidInput(
+                "not a Redis URL: redis://[[user]:password@]host[:port][/db], rediss://... or "
+                "unix://path (percent-encode / ? # @ in a password)"
+            ) from None
         store._given = None
         store._owned = PerLoop(lambda: redis.asyncio.Redis.from_url(url, **kwargs), _aclose)
         return store

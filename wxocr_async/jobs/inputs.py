@@ -62,7 +62,8 @@ class Shard:
                 f"--shards {count} takes the shard from {JOB_INDEX_VARIABLE}, which is not "
                 "set (Kubernetes sets it in an Indexed Job's pods; elsewhere use --shard K/N)"
             )
-        index = int(text) if text.strip().isdigit() and text.isascii() else -1
+        digits = text.strip()
+        index = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 10 else -1
         if not 0 <= index < count:
             raise InvalidInput(
                 f"{JOB_INDEX_VARIABLE}={text[:20]!r} is not an index from 0 to {count - 1} "

@@ -75,9 +75,11 @@ class _Runner:
             self.stop()
 
     def stop(self) -> None:
-        if self.loop.is_running():
+        if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(CLOSE_TIMEOUT)
+            if not self._thread.is_alive():
+                self.loop.close()
 
 
 _runners: dict[tuple[int, ClientConfig], _Runner] = {}

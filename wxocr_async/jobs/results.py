@@ -16,6 +16,7 @@ import errno
 import json
 import os
 import re
+import stat
 from typing import Any
 
 from ..batch import Outcome
@@ -70,10 +71,18 @@ class ResultsFile:
     def __init__(self, path: str) -> None:
         self.path = path
         self.locked = True
+        # non-blocking: a FIFO without a reader fails at once instead of hanging here
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK
         try:
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._fd = os.open(path, flags, 0o644)
         except OSError as exc:
             raise DiskError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(os.fstat(self._fd).st_mode):  # a pipe, a device, a terminal
+            self.close()
+            raise InvalidInput(
+                f"{path} is not a regular file: results go to a file, appended and read "
+                "back on resume"
+            )
         try:  # advisory, on the open file: gone with this process, however it ends
             import fcntl  # POSIX: elsewhere, no lock (``locked`` False)
 
