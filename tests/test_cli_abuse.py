@@ -16,6 +16,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from typing import Any, cast
 import pytest
 
 import wxocr_async as wx
-from wxocr_async.emulator import WeChatEmulator, sample_image
+from wxocr_async.emulator import Fault, WeChatEmulator, sample_image
 from wxocr_async.endpoints import BY_METHOD, MENU
 from wxocr_async.jobs import result_line, shard_of
 
@@ -345,6 +346,7 @@ async def test_shards_from_the_job_completion_index(tmp_path: Path) -> None:
         (["--shards", "3"], "3", "not an index from 0 to 2"),
         (["--shards", "3"], "-1", "not an index from 0 to 2"),
         (["--shards", "3"], "x", "not an index from 0 to 2"),
+        (["--shards", "3"], "1" * 5000, "not an index from 0 to 2"),
         (["--shards", "3", "--shard", "1/3"], "0", "not allowed with argument"),
         ([], None, "--out has {shard} but there is no --shard or --shards"),
     ],
@@ -426,3 +428,139 @@ async def test_the_readme_job_is_one_command_line_for_every_pod(
     assert [p.name for p in parts] == [f"part-{k}.jsonl" for k in range(1, count + 1)]
     records = [r for p in parts for r in read_results(p)]
     assert sorted(r["path"] for r in records) == sorted(f"imgs/{p.name}" for p in paths)
+
+
+# -- what a red team found -------------------------------------------------------------
+
+
+async def test_out_naming_an_input_or_the_source_is_never_written(
+    emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    [image] = make_images(tmp_path / "imgs", 1)
+    before = image.read_bytes() + b"\n and more after a newline"
+    image.write_bytes(before)
+    run = await cli(
+        "batch", "idcard", str(tmp_path / "imgs"), "--out", str(image), "--resume", emu=emulator
+    )
+    assert "is not a results file" in one_error_line(run, 2)
+    manifest = write_manifest(tmp_path / "list.txt", [image.name])
+    listed = manifest.read_bytes()
+    for extra in ((), ("--resume",)):
+        run = await cli(
+            "batch", "idcard", str(manifest), "--out", str(manifest), *extra, emu=emulator
+        )
+        assert "--out is the source itself" in one_error_line(run, 2)
+    assert image.read_bytes() == before and manifest.read_bytes() == listed
+    assert emulator.stats.total_ocr_calls == 0
+
+
+async def test_out_that_is_not_a_regular_file_is_refused_at_once(
+    emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    make_images(tmp_path / "imgs", 1)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # nobody reads it: opening it for writing would wait for ever
+    for out in (str(fifo), "/dev/full", "/dev/null"):
+        run = await cli("batch", "idcard", str(tmp_path / "imgs"), "--out", out, emu=emulator)
+        assert "is not a regular file" in one_error_line(run)
+    assert emulator.stats.total_ocr_calls == 0
+
+
+async def test_a_redis_url_that_does_not_parse_never_shows_its_password(
+    emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    make_images(tmp_path / "imgs", 1)
+    for url in ("redis://default:S3cretPW/0", "redis://:Se/cretPW@127.0.0.1:6379/0"):
+        run = await cli(
+            "batch", "idcard", str(tmp_path / "imgs"), "--out", str(tmp_path / "r.jsonl"),
+            "--store", url, emu=emulator,
+        )  # fmt: skip
+        assert "not a Redis URL" in one_error_line(run)
+        assert "S3cret" not in run.stderr and "cretPW" not in run.stderr
+
+
+async def test_a_closed_or_full_stderr_stops_no_batch(
+    emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    make_images(tmp_path / "imgs", 12)
+    for redirect in ("2>&-", "2>/dev/full"):
+        out = tmp_path / f"r{len(redirect)}.jsonl"
+        proc = await asyncio.create_subprocess_shell(
+            f'exec "$PY" -m wxocr_async batch idcard imgs --out {out.name} --concurrency 2 '
+            f"{redirect}",
+            cwd=tmp_path,
+            env={**cli_env(emulator), "PY": sys.executable, "WXOCR_PROGRESS_INTERVAL": "0.001"},
+        )
+        async with asyncio.timeout(HANG_GUARD):
+            assert await proc.wait() == 0
+        assert Counter(r["status"] for r in read_results(out)) == {"ok": 12}
+
+
+async def test_an_infinite_number_in_a_reply_never_reaches_the_results(
+    emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    make_images(tmp_path / "imgs", 1)
+    reply = b'{"errcode": 0, "type": "Front", "weird": 1e999}'
+    emulator.push_faults("idcard", *[Fault.http(200, reply, "application/json")] * 5)  # retried
+    out = tmp_path / "r.jsonl"
+    run = await cli("batch", "idcard", str(tmp_path / "imgs"), "--out", str(out), emu=emulator)
+    assert run.returncode == 1
+    raw = out.read_text()
+    assert "Infinity" not in raw and json.loads(raw)["status"] == "error"
+
+
+async def test_a_manifest_with_a_bom_and_names_with_odd_blanks(
+    emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    make_images(tmp_path / "imgs", 2)
+    odd = tmp_path / "imgs" / "\u3000c.png"  # an ideographic space begins the name
+    odd.write_bytes((tmp_path / "imgs" / "0000.png").read_bytes())
+    manifest = tmp_path / "list.txt"
+    manifest.write_bytes(b"\xef\xbb\xbfimgs/0000.png\r\nimgs/0001.png\r\nimgs/\xe3\x80\x80c.png\n")
+    out = tmp_path / "r.jsonl"
+    run = await cli("batch", "idcard", str(manifest), "--out", str(out), emu=emulator)
+    assert run.returncode == 0, run.stderr
+    assert sorted(r["path"] for r in read_results(out)) == [
+        "imgs/0000.png",
+        "imgs/0001.png",
+        "imgs/\u3000c.png",
+    ]
+
+
+async def test_a_bad_manifest_line_anywhere_is_refused_before_a_file_is_made(
+    emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    make_images(tmp_path / "imgs", 3)
+    manifest = tmp_path / "list.txt"
+    manifest.write_bytes(b"imgs/0000.png\nimgs/0001.png\nimgs/\xff.png\n")
+    out = tmp_path / "r.jsonl"
+    run = await cli("batch", "idcard", str(manifest), "--out", str(out), emu=emulator)
+    assert "list.txt:3: not UTF-8" in one_error_line(run)
+    assert not out.exists() and emulator.stats.total_ocr_calls == 0
+
+
+async def test_names_and_urls_on_stderr_hide_what_they_must(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = tmp_path / "imgs"
+    make_images(folder, 1)
+    (folder / "a\nwxocr: 9 ok\rb.png").write_bytes((folder / "0000.png").read_bytes())
+    env = cli_env(
+        None,
+        WXOCR_APPID="wx0123456789abcdef",
+        WXOCR_SECRET="a-secret-that-never-shows",
+        WXOCR_BASE_URL=f"http://user:proxyPASS@127.0.0.1:{port}/?key=queryPASS",
+    )
+    args = ("batch", "idcard", str(folder), "--out", str(tmp_path / "r.jsonl"), "--timeout", "5")
+    run = await finish(await start_cli(*args, env=env))
+    assert run.returncode == 1
+    assert "proxyPASS" not in run.stderr and "queryPASS" not in run.stderr
+    assert f"cannot reach http://127.0.0.1:{port}/" in run.stderr
+    assert "\r" not in run.stderr and "a\\nwxocr: 9 ok\\rb.png" in run.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+async def test_a_timeout_that_is_no_time_is_a_usage_error(value: str) -> None:
+    run = await cli("idcard", "x.png", "--timeout", value, emu=None)
+    assert run.returncode == 2 and "--timeout" in run.stderr

@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -215,6 +216,51 @@ async def test_sigkill_of_an_offline_batch_leaves_no_worker_behind(tmp_path: Pat
     assert proc.returncode == -9
     lines = out.read_bytes().splitlines()
     assert 1 <= len(lines) < 40 and all(json.loads(line)["status"] == "ok" for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("signum", "when"),
+    [(signal.SIGINT, "loading the models"), (signal.SIGTERM, "recognising")],
+    ids=["ctrl-c-while-loading", "sigterm-while-recognising"],
+)
+async def test_a_signal_to_the_whole_process_group_is_an_interruption(
+    tmp_path: Path, signum: int, when: str
+) -> None:
+    """A terminal's Ctrl-C, GNU timeout and systemd signal every process of the group:
+    the workers included. The command ends as interrupted (130), without a traceback."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for i in range(30):
+        (folder / f"page{i:02d}.png").write_bytes(PRINTED.read_bytes())
+    out = tmp_path / "r.jsonl"
+    args = ("batch", "printed-text", str(folder), "--out", str(out))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wxocr_async", *args, env=offline_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    seen = b""
+    try:
+        async with asyncio.timeout(HANG_GUARD):
+            if when == "loading the models":
+                while b"loading the models" not in seen:
+                    seen += await proc.stderr.readline()
+            else:
+                while not (out.exists() and out.stat().st_size):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+            os.killpg(proc.pid, signum)
+            _, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    stderr = (seen + err).decode()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Error" not in stderr.replace("0 error", ""), stderr
+    code, _, err2 = await _cli(*args, "--resume", env=offline_env())  # then the rest
+    assert code == 0, err2
+    ok = [json.loads(line) for line in out.read_bytes().splitlines()]
+    assert {r["path"] for r in ok if r["status"] == "ok"} == {str(p) for p in folder.iterdir()}
 
 
 async def test_the_local_engine_fetches_img_url_under_wechats_rules(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 from typing import Any, Literal, TypeVar
@@ -197,8 +198,15 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999: JSON has no infinity, and no reader takes it back
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
 # one decoder for every reply (json.loads with an option would build one per call)
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def _describe(content_type: str, body: bytes) -> str:

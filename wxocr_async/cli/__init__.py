@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from .. import __version__
 from ..emulator import SAMPLE_REPLIES
 from ..endpoints import BY_METHOD, names_text
 from ..errors import WxOcrError
-from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CommandError
+from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CommandError, say, shown_name
 
 if TYPE_CHECKING:
     from .batch import BatchJob
@@ -83,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--naming", choices=("snake", "camel"), default="snake", help="field names (snake)"
     )
-    common.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt (30)")
+    common.add_argument(
+        "--timeout", type=_positive_float, default=30.0, help="seconds per attempt (30)"
+    )
     common.add_argument(
         "--shrink",
         action="store_true",
@@ -212,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -239,15 +246,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:  # a usage error, with the help that shows the usage
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if args.command not in ("serve", "emulator"):  # they end on SIGTERM by themselves
+        # SIGTERM ends a command as Ctrl-C does (130, the calls in flight wound down),
+        # also before a batch's own handling starts (loading models, checking Redis)
+        signal.signal(signal.SIGTERM, _interrupted)
     try:
         return asyncio.run(_dispatch(parser, args))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except CommandError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        say(f"{PROG}: error: {exc}")
         return exc.exit_status
     except WxOcrError as exc:  # a job's inputs or files (the client's errors are told
-        print(f"{PROG}: error: {exc.errmsg}", file=sys.stderr)  # where they happen)
+        say(f"{PROG}: error: {exc.errmsg}")  # where they happen)
         return EXIT_FAILED
     except BrokenPipeError:  # stdout closed early (| head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -319,6 +330,8 @@ def _batch_job(args: argparse.Namespace) -> BatchJob:
     except InvalidInput as exc:
         raise UsageError(exc.errmsg) from None
     out = args.out
+    if os.path.exists(out) and os.path.realpath(out) == os.path.realpath(args.source):
+        raise UsageError("--out is the source itself: the results go to a file of their own")
     if "{shard}" in out:
         if shard is None:
             raise UsageError("--out has {shard} but there is no --shard or --shards to fill in")
@@ -356,18 +369,13 @@ async def _batch(args: argparse.Namespace) -> int:
         await check_store(ocr, redis_url(args.store))  # now, not once per input
         results = await asyncio.to_thread(ResultsFile, job.out)  # locked: one run per file
         if not results.locked:
-            print(
-                f"wxocr: {job.out}: this filesystem has no locks: make sure no other run "
-                "writes the same results file",
-                file=sys.stderr,
+            say(
+                f"wxocr: {shown_name(job.out)}: this filesystem has no locks: make sure no "
+                "other run writes the same results file"
             )
         try:
             if ocr.engine == "local":  # before the bar: the notice, then the models' loading
-                print(
-                    f"wxocr: loading the models in {options['local_workers']} worker processes...",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                say(f"wxocr: loading the models in {options['local_workers']} worker processes...")
                 try:
                     await ocr.warm_up()
                 except WxOcrError as exc:

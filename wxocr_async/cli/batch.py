@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -25,6 +24,8 @@ from .errors import (
     UsageError,
     describe,
     quota_reset_text,
+    say,
+    shown_name,
 )
 from .progress import Progress, Tally, describe_tally
 from .signals import on_termination
@@ -64,19 +65,16 @@ class Interrupt:
             self.signal = signum
             self.stopping.set()
             asyncio.get_running_loop().call_later(DRAIN_TIMEOUT, self._main.cancel)
-            print(
-                "wxocr: interrupted: finishing the calls in flight (again to stop now)",
-                file=sys.stderr,
-                flush=True,
-            )
+            say("wxocr: interrupted: finishing the calls in flight (again to stop now)")
         else:
             self._main.cancel()
 
 
 def check_inputs(job: BatchJob) -> None:
-    """Refuse a source that lists nothing, before any file is made or call sent."""
-    if next(job.list_inputs(), None) is None:
-        raise CommandError(f"no inputs matched {job.source}")
+    """List the whole source once (a bad manifest line, a folder that cannot be listed:
+    refused now) and refuse one that lists nothing, before any file is made or call sent."""
+    if sum(1 for _ in job.list_inputs()) == 0:
+        raise CommandError(f"no inputs matched {shown_name(job.source)}")
 
 
 def plan(job: BatchJob) -> tuple[set[str], int]:
@@ -109,7 +107,7 @@ async def run(job: BatchJob, ocr: OcrClient, progress: Progress, results: Result
     not ok, 75 the daily quota ran out with inputs left, 130 interrupted."""
     done, total = await asyncio.to_thread(plan, job)
     if done:
-        print(f"wxocr: --resume: {len(done)} inputs already ok, skipped", file=sys.stderr)
+        say(f"wxocr: --resume: {len(done)} inputs already ok, skipped")
     main = asyncio.current_task()
     assert main is not None
     interrupt = Interrupt(main)
@@ -144,7 +142,7 @@ async def run(job: BatchJob, ocr: OcrClient, progress: Progress, results: Result
                     elif outcome.status == "error" and tally.error <= 3:
                         assert outcome.error is not None
                         message = describe(outcome.error, ocr.base_url)
-                        print(f"wxocr: {key}: {message}", file=sys.stderr)
+                        say(f"wxocr: {shown_name(key)}: {message}")
     except asyncio.CancelledError:
         if interrupt.signal is None:
             raise
@@ -178,7 +176,7 @@ def _summary(job: BatchJob, tally: Tally, spent: WxOcrError | None, signum: int 
         )
     elif tally.error:
         lines.append("wxocr: --resume tries the inputs that failed again")
-    print("\n".join(lines), file=sys.stderr, flush=True)
+    say("\n".join(lines))
 
 
 __all__ = ["BatchJob", "describe_tally", "run"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +17,7 @@ from ..client import OcrClient
 from ..config import ENV_APPID, ENV_REDIS_URL, ENV_SECRET, ENV_TOKEN, ClientConfig
 from ..errors import WxOcrError
 from ..redis_store import RedisStore
-from .errors import CommandError
+from .errors import CommandError, say
 
 #: seconds Redis has to answer the check a command makes before its first input
 STORE_CHECK_TIMEOUT = 10.0
@@ -38,11 +37,9 @@ def client_from_env(
         if config.engine == "wechat" and config.redis_url is not None:
             _check_redis_scheme(config.redis_url)
         if config.engine == "local":
-            print(
+            say(
                 f"wxocr: no {ENV_APPID}/{ENV_SECRET} or {ENV_TOKEN} set: recognising locally "
-                "(RapidOCR, offline)",
-                file=sys.stderr,
-                flush=True,
+                "(RapidOCR, offline)"
             )
         return config.build(env)
     except WxOcrError as exc:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sys
 import time
+import urllib.parse
 
 from ..chinatime import CHINA_UTC_OFFSET, next_china_midnight
 from ..errors import (
@@ -42,6 +45,35 @@ class UsageError(CommandError):
         super().__init__(message, exit_status=EXIT_USAGE)
 
 
+def say(text: str) -> None:
+    """Tell a person ``text`` on stderr. A stderr that is closed, full or gone never stops
+    the work (a batch goes on, its results file is what counts)."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream, flush=True)
+
+
+def shown_name(name: str) -> str:
+    """A file name fit for one line on a terminal: control characters (a newline, a
+    carriage return, an escape) as escapes; printable text as it is."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
+def shown_url(url: str) -> str:
+    """``url`` without what may be secret in it: a user and password, a query."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+    except ValueError:
+        return "the server (WXOCR_BASE_URL)"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def quota_reset_text(now: float | None = None) -> str:
     """When the daily quota comes back, in China time and in local time."""
     reset = next_china_midnight(time.time() if now is None else now)
@@ -73,7 +105,9 @@ def describe(exc: WxOcrError, base_url: str) -> str:
     if isinstance(exc, QuotaExceeded):
         return f"the daily quota is spent ({exc.errmsg}); it resets at {quota_reset_text()}"
     if isinstance(exc, ConnectionFailed):
-        return f"cannot reach {base_url}: {exc.errmsg} (network unreachable? WXOCR_BASE_URL?)"
+        where = shown_url(base_url)
+        return f"cannot reach {where}: {exc.errmsg} (network unreachable? WXOCR_BASE_URL?)"
     if isinstance(exc, RequestTimeout):
-        return f"{base_url} did not answer in time: {exc.errmsg} (--timeout to wait longer)"
+        where = shown_url(base_url)
+        return f"{where} did not answer in time: {exc.errmsg} (--timeout to wait longer)"
     return f"WeChat answered with an error: {exc}"

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import time
 from typing import Any, Protocol, TextIO
@@ -55,6 +57,8 @@ class Progress(Protocol):
 def make_progress(stream: TextIO | None = None, *, interval: float = PLAIN_INTERVAL) -> Progress:
     """A live bar when ``stream`` is a terminal and rich is installed, else plain lines."""
     stream = sys.stderr if stream is None else stream
+    if stream is None:  # stderr closed (2>&-): progress goes nowhere
+        return PlainProgress(open(os.devnull, "w"), interval)
     if stream.isatty():
         try:
             return RichProgress(stream)
@@ -91,7 +95,8 @@ class PlainProgress:
         now = time.monotonic()
         if now >= self._next:
             self._next = now + self.interval
-            print(f"wxocr: {describe_tally(tally)}", file=self._stream, flush=True)
+            with contextlib.suppress(OSError, ValueError):  # a full stderr stops no batch
+                print(f"wxocr: {describe_tally(tally)}", file=self._stream, flush=True)
 
     def close(self, tally: Tally) -> None:
         pass

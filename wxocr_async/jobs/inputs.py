@@ -103,12 +103,18 @@ def input_lister(source: str) -> Callable[[], Iterator[Input]]:
 
 
 def _walk(top: str) -> Iterator[Input]:
-    for folder, dirs, files in os.walk(top):
+    for folder, dirs, files in os.walk(top, onerror=_unlisted):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith("."):
                 path = os.path.join(folder, name)
                 yield Input(path, path)
+
+
+def _unlisted(exc: OSError) -> None:
+    """A folder that cannot be listed stops the listing: its files would be lost unseen."""
+    where = exc.filename or "a folder"
+    raise DiskError(f"{where}: cannot list it: {exc.strerror or exc}")
 
 
 def _glob(pattern: str) -> Iterator[Input]:
@@ -139,7 +145,9 @@ def _manifest(path: str) -> Iterator[Input]:
                         "a manifest lists paths or URLs, one a line"
                     )
                 try:
-                    text = line.decode("utf-8").strip()
+                    # a BOM (Notepad, PowerShell) is no part of the first path; only ASCII
+                    # blanks are trimmed (U+3000 or NBSP may begin or end a name)
+                    text = line.decode("utf-8-sig" if number == 1 else "utf-8").strip(" \t\r\n")
                 except UnicodeDecodeError:
                     raise InvalidInput(
                         f"{path}:{number}: not UTF-8 text: a manifest lists paths or URLs, "

@@ -57,10 +57,14 @@ def result_line(key: str, outcome: Outcome[Any], naming: Naming, endpoint: str) 
 
 
 def _json_line(record: dict[str, Any]) -> bytes:
-    text = json.dumps(record, ensure_ascii=False)
+    # allow_nan=False: Infinity and NaN are not JSON (a reader in another language fails)
+    text = json.dumps(record, ensure_ascii=False, allow_nan=False)
     # a lone surrogate cannot be UTF-8: JSON's \uXXXX escape keeps it, valid and exact
     text = _ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return (text + "\n").encode("utf-8")
+
+
+_REGULAR = "results go to a file, appended and read back on resume"
 
 
 class ResultsFile:
@@ -76,13 +80,12 @@ class ResultsFile:
         try:
             self._fd = os.open(path, flags, 0o644)
         except OSError as exc:
+            if exc.errno == errno.ENXIO:  # a FIFO that nobody reads
+                raise InvalidInput(f"{path} is not a regular file: {_REGULAR}") from None
             raise DiskError(f"{path}: cannot write it: {exc.strerror or exc}") from None
         if not stat.S_ISREG(os.fstat(self._fd).st_mode):  # a pipe, a device, a terminal
             self.close()
-            raise InvalidInput(
-                f"{path} is not a regular file: results go to a file, appended and read "
-                "back on resume"
-            )
+            raise InvalidInput(f"{path} is not a regular file: {_REGULAR}")
         try:  # advisory, on the open file: gone with this process, however it ends
             import fcntl  # POSIX: elsewhere, no lock (``locked`` False)
 
@@ -126,10 +129,14 @@ class ResultsFile:
             self._fd = -1
 
 
-def finished_inputs(path: str, endpoint: str) -> set[str]:
-    """The inputs a results file records as ``ok`` (cutting off a torn last line). A file
-    holding results of another endpoint is refused (lines naming none are taken as
-    ``endpoint``'s: files written before lines named it)."""
+def finished_inputs(path: str, endpoint: str | None = None) -> set[str]:
+    """The inputs a results file records as ``ok``, cutting off a torn last line.
+
+    ``endpoint``: the wire name its lines must name (None: the one they name); a file of
+    another endpoint is refused (lines naming none, written before lines named theirs,
+    are taken as the right one's). A file that is not a results file (its first line no
+    result: an image, a manifest) is refused and left untouched.
+    """
     done: set[str] = set()
     try:
         f = open(path, "r+b")  # noqa: SIM115  (closed below; truncated in place)
@@ -138,8 +145,17 @@ def finished_inputs(path: str, endpoint: str) -> set[str]:
     except OSError as exc:
         raise DiskError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     with f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # /dev/zero has no last line
+            raise InvalidInput(f"{path} is not a regular file: not a results file")
         whole = 0  # the end of the last whole line
+        first = True
         while line := f.readline(MAX_RESULT_LINE + 1):
+            if first and not (_is_result(_record(line)) or line.startswith(_RESULT_START)):
+                raise InvalidInput(
+                    f"{path} is not a results file (its first line is no result): left as "
+                    "it is; choose another file for the results"
+                )
+            first = False
             if not line.endswith(b"\n"):
                 if len(line) <= MAX_RESULT_LINE:  # torn: the file ends mid-line
                     break
@@ -149,12 +165,14 @@ def finished_inputs(path: str, endpoint: str) -> set[str]:
                 continue
             whole = f.tell()
             record = _record(line)
-            other = record.get("endpoint", endpoint)
-            if other != endpoint:
+            other = record.get("endpoint")
+            if other is not None and endpoint is None:
+                endpoint = str(other)
+            elif other is not None and other != endpoint:
                 raise InvalidInput(
                     f"{path} holds results of the endpoint {str(other)[:40]!r}, not "
-                    f"{endpoint!r}: --resume continues a file of the same endpoint; choose "
-                    "another --out"
+                    f"{endpoint!r}: a resume continues a file of the same endpoint; choose "
+                    "another file for the results"
                 )
             key = record.get("path")
             if record.get("status") == "ok" and isinstance(key, str):
@@ -162,6 +180,18 @@ def finished_inputs(path: str, endpoint: str) -> set[str]:
         if whole < f.seek(0, os.SEEK_END):
             f.truncate(whole)
     return done
+
+
+#: how every result line starts (a torn first line still does)
+_RESULT_START = b'{"path": '
+
+
+def _is_result(record: dict[str, Any]) -> bool:
+    return isinstance(record.get("path"), str) and record.get("status") in (
+        "ok",
+        "error",
+        "not_attempted",
+    )
 
 
 def _record(line: bytes) -> dict[str, Any]:

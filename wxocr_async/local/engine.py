@@ -179,11 +179,20 @@ class LocalEngine:
             await idle.acquire()  # cancelled here: never recognised
         finally:
             self.queued -= 1
-        assert self._executor is not None
         try:
+            if self._executor is None:  # a worker died while this image waited: a new pool
+                await self.start()
+            executor = self._executor
+            if executor is None:  # and died again at once
+                idle.release()
+                return dict(BUSY)
             future = asyncio.get_running_loop().run_in_executor(
-                self._executor, recognizer.run, endpoint, data
+                executor, recognizer.run, endpoint, data
             )
+        except BrokenProcessPool:  # a worker died since the last image (killed, SIGTERM)
+            idle.release()
+            await self._restart()
+            return dict(BUSY)
         except BaseException:
             idle.release()
             raise

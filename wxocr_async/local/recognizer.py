@@ -8,6 +8,7 @@ took and the traceback of anything unexpected, for the parent to report.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 import traceback
@@ -185,6 +186,9 @@ def worker_init(threads: int) -> None:
     """A worker process's start: the model loaded before the first image arrives, and a
     watch on the parent, so that the worker ends with it however it ended (SIGKILL
     included: a pool left running under PID 1 holds the parent's pipes and memory)."""
+    # a terminal's Ctrl-C reaches the whole process group: the parent decides what stops
+    # (it finishes or cancels the images in flight, then ends the pool), not each worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     parent = os.getppid()
     threading.Thread(target=_end_with_parent, args=(parent,), daemon=True).start()
