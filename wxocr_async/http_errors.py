@@ -38,6 +38,7 @@ from .errors import (
     ClientClosed,
     CloudCallError,
     ConnectionFailed,
+    DiskError,
     HTTPStatusError,
     InvalidImageData,
     InvalidImageUrl,
@@ -58,7 +59,7 @@ CALLER_ERRORS: tuple[type[WxOcrError], ...] = (
     CertificateNotFound,
     InvalidImageData,
 )
-#: WeChat, the network, the token store or this service is down for now: 503
+#: WeChat, the network, the token store or this service (its disk) is down for now: 503
 UNAVAILABLE_ERRORS: tuple[type[WxOcrError], ...] = (
     SystemBusy,
     RateLimited,
@@ -67,6 +68,7 @@ UNAVAILABLE_ERRORS: tuple[type[WxOcrError], ...] = (
     StoreUnavailable,
     TokenUnavailable,
     ClientClosed,
+    DiskError,
 )
 
 

@@ -13,7 +13,7 @@ import attrs
 
 from ..client import OcrClient
 from ..errors import ERRCODE_LOCAL_QUOTA, InvalidInput, QuotaExceeded, WxOcrError
-from ..jobs import Input, ResultsFile, Shard, finished_inputs, result_line
+from ..jobs import Input, ResultsFile, Shard, Tally, finished_inputs, result_line
 from ..naming import Naming
 from .errors import (
     EXIT_FAILED,
@@ -27,7 +27,7 @@ from .errors import (
     say,
     shown_name,
 )
-from .progress import Progress, Tally, describe_tally
+from .progress import Progress, describe_tally
 from .signals import on_termination
 
 #: seconds the first Ctrl-C (or SIGTERM) lets the calls in flight finish and be recorded

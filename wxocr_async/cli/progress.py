@@ -9,40 +9,10 @@ import sys
 import time
 from typing import Any, Protocol, TextIO
 
-import attrs
+from ..jobs import Tally
 
 #: seconds between plain progress lines
 PLAIN_INTERVAL = 5.0
-
-
-@attrs.define
-class Tally:
-    """Outcomes so far."""
-
-    total: int
-    ok: int = 0
-    error: int = 0
-    not_attempted: int = 0
-    started: float = attrs.field(factory=time.monotonic)
-
-    @property
-    def done(self) -> int:
-        return self.ok + self.error + self.not_attempted
-
-    def count(self, status: str) -> None:
-        if status == "ok":
-            self.ok += 1
-        elif status == "error":
-            self.error += 1
-        else:
-            self.not_attempted += 1
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def rate(self) -> float:
-        elapsed = self.elapsed()
-        return self.done / elapsed if elapsed > 0 else 0.0
 
 
 class Progress(Protocol):

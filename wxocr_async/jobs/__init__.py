@@ -6,6 +6,8 @@ any engine (Ray, Dask, Celery, Spark, ``multiprocessing``, Kubernetes).
 - Results: :func:`result_line` is one input's JSON line; :class:`ResultsFile` appends
   lines, one writer at a time; :func:`finished_inputs` reads back the inputs already
   ``ok`` (and cuts off a torn last line), which is what a resume skips.
+- :class:`Tally` counts outcomes (``ok``, ``error``, ``not_attempted``);
+  :func:`line_status` reads a line's.
 - :func:`recognise_many`: one synchronous call from code that is not async, on a client
   made once per process from a :class:`~wxocr_async.config.ClientConfig`.
 """
@@ -13,6 +15,7 @@ any engine (Ray, Dask, Celery, Spark, ``multiprocessing``, Kubernetes).
 from .inputs import JOB_INDEX_VARIABLE, MAX_MANIFEST_LINE, Input, Shard, input_lister, shard_of
 from .many import close_clients, recognise_many
 from .results import MAX_RESULT_LINE, ResultsFile, finished_inputs, result_line
+from .tally import Tally, line_status
 
 __all__ = [
     "JOB_INDEX_VARIABLE",
@@ -21,9 +24,11 @@ __all__ = [
     "Input",
     "ResultsFile",
     "Shard",
+    "Tally",
     "close_clients",
     "finished_inputs",
     "input_lister",
+    "line_status",
     "recognise_many",
     "result_line",
     "shard_of",

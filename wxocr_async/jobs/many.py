@@ -15,7 +15,7 @@ import concurrent.futures
 import os
 import threading
 from collections.abc import Coroutine, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..batch import resolve_endpoint
 from ..client import OcrClient
@@ -23,7 +23,11 @@ from ..config import ClientConfig
 from ..endpoints import Endpoint
 from ..errors import InvalidInput
 from ..naming import Naming
+from .inputs import Input
 from .results import result_line
+
+if TYPE_CHECKING:
+    from ..local import LocalEngine
 
 T = TypeVar("T")
 
@@ -31,11 +35,15 @@ T = TypeVar("T")
 CLOSE_TIMEOUT = 10.0
 
 
-class _Runner:
-    """An event loop in a daemon thread, and one client built and used on it."""
+class ClientThread:
+    """An event loop in a daemon thread, and one client built from ``config`` on it (its
+    local engine started): for code that is not async, or whose own loop is not the one
+    to use (a Ray actor's). ``local_engine``: an engine of the caller's for the client,
+    closed with it."""
 
-    def __init__(self, config: ClientConfig) -> None:
+    def __init__(self, config: ClientConfig, *, local_engine: LocalEngine | None = None) -> None:
         self.loop = asyncio.new_event_loop()
+        self._engine = local_engine
         self._thread = threading.Thread(
             target=self.loop.run_forever, name="wxocr-jobs", daemon=True
         )
@@ -46,29 +54,42 @@ class _Runner:
             self.stop()
             raise
 
-    @staticmethod
-    async def _start(config: ClientConfig) -> OcrClient:
-        client = config.build()
+    async def _start(self, config: ClientConfig) -> OcrClient:
+        options: dict[str, Any] = {} if self._engine is None else {"local_engine": self._engine}
+        client = config.build(**options)
         try:  # a local engine's models load before the first call's clock starts
             await client.warm_up()
         except BaseException:
-            await client.close()
+            await self._close(client)
             raise
         return client
+
+    async def _close(self, client: OcrClient) -> None:
+        try:
+            await client.close()
+        finally:
+            if self._engine is not None:
+                await self._engine.close()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coro`` on the loop and wait for it (cancelled if this thread is
         interrupted)."""
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        future = self.submit(coro)
         try:
             return future.result(timeout)
         except BaseException:
             future.cancel()
             raise
 
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``coro`` on the loop without waiting (``asyncio.wrap_future`` awaits it
+        from another loop)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
     def close(self) -> None:
+        """Close the client (and the engine given), then stop the loop."""
         try:
-            self.run(self.client.close(), CLOSE_TIMEOUT)
+            self.run(self._close(self.client), CLOSE_TIMEOUT)
         except (concurrent.futures.TimeoutError, RuntimeError):
             pass
         finally:
@@ -82,16 +103,16 @@ class _Runner:
                 self.loop.close()
 
 
-_runners: dict[tuple[int, ClientConfig], _Runner] = {}
+_runners: dict[tuple[int, ClientConfig], ClientThread] = {}
 _lock = threading.Lock()
 
 
-def _runner(config: ClientConfig) -> _Runner:
+def _runner(config: ClientConfig) -> ClientThread:
     key = (os.getpid(), config)  # a forked child inherits the dict, not the threads
     with _lock:
         runner = _runners.get(key)
         if runner is None:
-            runner = _runners[key] = _Runner(config)
+            runner = _runners[key] = ClientThread(config)
     return runner
 
 
@@ -107,7 +128,10 @@ def close_clients() -> None:
 
 
 def _key(item: object, index: int) -> str:
-    """The ``path`` of an item's line: the path or URL as given, else its position."""
+    """The ``path`` of an item's line: an :class:`Input`'s key, the path or URL as given,
+    else its position."""
+    if isinstance(item, Input):
+        return item.key
     if isinstance(item, str):
         return item
     if isinstance(item, os.PathLike):
@@ -123,9 +147,10 @@ def recognise_many(
     concurrency: int = 8,
     naming: Naming | None = None,
 ) -> list[bytes]:
-    """Recognise ``items`` (paths, ``http(s)://`` URLs, bytes, file objects) with
-    ``endpoint``; one result line per item, in the order of ``items``, in ``wxocr
-    batch``'s format (``path`` is the path or URL as given, or ``#index``).
+    """Recognise ``items`` (paths, ``http(s)://`` URLs, bytes, file objects, or
+    :class:`Input` from :func:`~wxocr_async.jobs.input_lister`) with ``endpoint``; one
+    result line per item, in the order of ``items``, in ``wxocr batch``'s format
+    (``path``: the input's key, the path or URL as given, or ``#index``).
 
     Synchronous: it runs on this process's loop and client for ``config`` (made on first
     use, then reused). An item that fails is a line with ``"status": "error"``; a
@@ -141,7 +166,8 @@ def recognise_many(
 
     async def run() -> list[bytes]:
         lines: list[bytes] = []
-        batch = runner.client.batch(found, listed, concurrency=concurrency, ordered=True)
+        sent = [item.target if isinstance(item, Input) else item for item in listed]
+        batch = runner.client.batch(found, sent, concurrency=concurrency, ordered=True)
         async for outcome in batch:
             key = _key(listed[outcome.index], outcome.index)
             lines.append(result_line(key, outcome, chosen, found.name))
