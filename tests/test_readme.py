@@ -4,6 +4,9 @@
   interpreter (a block defining ``test_`` functions runs under pytest instead). When the
   paragraph after a block ends with ``prints::``, the literal block under it is what the
   script must print (``...`` stands for any text).
+- A python block under a comment ``.. excerpt of examples/NAME.py`` is part of that file,
+  verbatim (the file runs in tests/test_distributed.py, where Ray, Dask and Celery are
+  installed): checked here, not run.
 - Every ``.. code-block:: console`` is a session checked line by line: ``$`` commands run
   in one scratch directory against an emulator (``WXOCR_APPID``/``WXOCR_SECRET``/
   ``WXOCR_BASE_URL`` set), and the lines under each command are its output (stdout and
@@ -40,6 +43,7 @@ class Block:
     line: int  # 1-based line of the directive in README.rst
     code: str
     expected: str | None = None  # python: what it prints, when README shows it
+    excerpt_of: str | None = None  # python: the example file it is a part of
 
 
 def _indented(lines: list[str], start: int) -> tuple[str, int]:
@@ -63,13 +67,15 @@ def readme_blocks(text: str) -> list[Block]:
             i += 1
             continue
         line = i + 1
+        before = [text for text in lines[max(0, i - 3) : i] if text.strip()]
+        excerpt = re.fullmatch(r"\.\. excerpt of (\S+)", before[-1]) if before else None
         code, i = _indented(lines, i + 1)
         expected = None
         while i < len(lines) and not lines[i].strip():
             i += 1
         if i < len(lines) and lines[i].rstrip().endswith("prints::"):
             expected, i = _indented(lines, i + 1)
-        blocks.append(Block(directive[1], line, code, expected))
+        blocks.append(Block(directive[1], line, code, expected, excerpt[1] if excerpt else None))
     return blocks
 
 
@@ -85,7 +91,8 @@ def _normal(text: str) -> str:
 
 
 BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
-PYTHON = [b for b in BLOCKS if b.kind == "python"]
+PYTHON = [b for b in BLOCKS if b.kind == "python" and b.excerpt_of is None]
+EXCERPTS = [b for b in BLOCKS if b.excerpt_of is not None]
 CONSOLE = [b for b in BLOCKS if b.kind == "console"]
 
 
@@ -120,6 +127,27 @@ def run_python(block: Block, scratch: Path) -> subprocess.CompletedProcess[str]:
         timeout=RUN_TIMEOUT,
         check=False,
     )
+
+
+@pytest.mark.parametrize("block", EXCERPTS, ids=[f"line{b.line}" for b in EXCERPTS])
+def test_an_excerpt_is_its_example_verbatim(block: Block) -> None:
+    assert block.excerpt_of is not None
+    source = (ROOT / block.excerpt_of).read_text(encoding="utf-8")
+    lines = block.code.strip("\n").splitlines()
+    # the excerpt's lines, dedented as a whole, are consecutive lines of the file
+    source_lines = source.splitlines()
+    found = any(
+        [_dedent(text, indent) for text in source_lines[at : at + len(lines)]] == lines
+        for at in range(len(source_lines))
+        for indent in (0, 4, 8)
+    )
+    assert found, f"README.rst line {block.line} is not a part of {block.excerpt_of}"
+
+
+def _dedent(text: str, indent: int) -> str | None:
+    if not text.strip():
+        return ""
+    return text[indent:] if text.startswith(" " * indent) else None
 
 
 def test_the_readme_has_blocks_of_both_kinds() -> None:
