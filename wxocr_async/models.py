@@ -9,7 +9,7 @@ Conversion to and from dicts lives in :mod:`wxocr_async.naming`; the
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import attrs
 
@@ -249,3 +249,13 @@ class MenuResult(WireModel):
     """cv/ocr/menu. ``content`` is decoded whether WeChat sent a JSON string or an object."""
 
     content: MenuContent | None = None
+
+
+M = TypeVar("M", bound=WireModel)
+
+
+def marked_engine(result: M, engine: str) -> M:
+    """``result`` marked with the engine that produced it (``result.engine``)."""
+    if engine != "wechat":
+        object.__setattr__(result, "_engine", engine)  # the models' own field, set once
+    return result

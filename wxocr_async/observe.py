@@ -46,6 +46,46 @@ class Attempt:
 AttemptHook: TypeAlias = Callable[[Attempt], None]
 
 
+@attrs.define
+class AttemptTrace:
+    """What one attempt got as far as, filled in while it runs."""
+
+    #: the loop's clock when the attempt started
+    started: float
+    status: int | None = None
+    bytes_sent: int = 0
+
+
+def observe_attempt(
+    path: str,
+    endpoint: str,
+    attempt: int,
+    trace: AttemptTrace,
+    error: WxOcrError | None,
+    *,
+    will_retry: bool,
+    now: float,
+    hook: AttemptHook | None,
+) -> None:
+    """Report one attempt (``now``: the loop's clock at its end), unless nobody watches."""
+    if hook is None and not log.isEnabledFor(logging.DEBUG):
+        return  # nobody is watching: no record to build on the hot path
+    report(
+        Attempt(
+            endpoint=endpoint,
+            path=path,
+            attempt=attempt,
+            status=trace.status,
+            errcode=0 if error is None else error.errcode,
+            elapsed=now - trace.started,
+            bytes_sent=trace.bytes_sent,
+            error=error,
+            will_retry=will_retry,
+        ),
+        hook,
+    )
+
+
 def report(attempt: Attempt, hook: AttemptHook | None) -> None:
     """Log ``attempt`` at DEBUG and hand it to ``hook``, whose own errors are logged and
     never reach the call."""

@@ -19,7 +19,7 @@ import attrs
 from .endpoints import ENDPOINTS, Endpoint
 from .errors import BadResponse, HTTPStatusError, InvalidInput, error_from_reply
 from .images import PreparedImage
-from .models import WireModel
+from .models import WireModel, marked_engine
 from .naming import converter
 
 R = TypeVar("R", bound=WireModel)
@@ -214,8 +214,11 @@ def _describe(content_type: str, body: bytes) -> str:
     return f"{kind}, Content-Type {content_type or 'none'!r}, {len(body)} bytes"
 
 
-def structure_result(endpoint: Endpoint[R], payload: dict[str, Any]) -> R:
-    """The typed result of a successful reply (snake_case wire names)."""
+def structure_result(
+    endpoint: Endpoint[R], payload: dict[str, Any], *, engine: str = "wechat"
+) -> R:
+    """The typed result of a successful reply (snake_case wire names), marked with the
+    engine that gave it (``result.engine``)."""
     try:
         result: R = converter("snake").structure(payload, endpoint.result_type)
     except Exception as exc:  # cattrs raises many kinds; all mean "not the documented shape"
@@ -223,4 +226,4 @@ def structure_result(endpoint: Endpoint[R], payload: dict[str, Any]) -> R:
             f"reply does not have the documented shape: {type(exc).__name__}: {exc}",
             endpoint=endpoint.path,
         ) from exc
-    return result
+    return marked_engine(result, engine)

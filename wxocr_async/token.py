@@ -11,11 +11,14 @@ import math
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import attrs
 
 from .errors import BadResponse, InvalidInput, TokenUnavailable, WxOcrError
+
+if TYPE_CHECKING:
+    from .store import TokenStore
 
 Clock = Callable[[], float]
 TokenEndpoint = Literal["stable_token", "token"]
@@ -220,3 +223,51 @@ class CloudbaseTokenSource:
 
     async def close(self) -> None:
         return None
+
+
+def choose_token_source(
+    appid: str | None,
+    secret: str | None,
+    token: str | Callable[[], Awaitable[str]] | None,
+    cloudbase_token: str | os.PathLike[str] | Callable[[], Awaitable[str]] | None,
+    token_source: TokenSource | None,
+    token_endpoint: TokenEndpoint,
+    store: TokenStore | None,
+    clock: Clock,
+) -> TokenSource:
+    """The one token source a client's arguments name (more than one is refused)."""
+    from .credentials import AppCredentialSource  # it builds on this module
+
+    given = [
+        name
+        for name, value in (
+            ("token=", token),
+            ("cloudbase_token=", cloudbase_token),
+            ("token_source=", token_source),
+            ("appid=/secret=", secret),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise InvalidInput(f"pass only one of {' or '.join(given)}")
+    if token is not None:
+        if not (callable(token) or (isinstance(token, str) and token)):
+            raise InvalidInput("token must be a non-empty string or an async callable")
+        return StaticTokenSource(token)
+    if cloudbase_token is not None:
+        if isinstance(cloudbase_token, os.PathLike):
+            return CloudbaseTokenSource(path=cloudbase_token)
+        if not (callable(cloudbase_token) or cloudbase_token):
+            raise InvalidInput("cloudbase_token must be a non-empty string, a path or a callable")
+        return CloudbaseTokenSource(cloudbase_token)
+    if token_source is not None:
+        return token_source
+    if secret:
+        if not appid:
+            raise InvalidInput("secret= needs appid= too")
+        return AppCredentialSource(appid, secret, endpoint=token_endpoint, store=store, clock=clock)
+    if appid:
+        raise InvalidInput(
+            "appid= needs secret= (or pass token=; pass neither for Cloud Run's open-API service)"
+        )
+    return NoTokenSource()

@@ -1,0 +1,175 @@
+"""Where recognition happens, each behind one ``recognise``: WeChat, the local engine, and
+WeChat with the local engine taking over once the daily quota is spent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+
+from .caller import WeChatCaller
+from .endpoints import Endpoint
+from .errors import QuotaExceeded, RequestTimeout, WxOcrError
+from .fetch import ImageFetcher
+from .images import PreparedImage
+from .limits import Limits
+from .protocol import OcrRequest, build_ocr_request, check_reply, check_request
+
+if TYPE_CHECKING:
+    from .local.engine import LocalEngine
+
+#: where recognition happens
+EngineName: TypeAlias = Literal["wechat", "local"]
+
+log = logging.getLogger("wxocr_async.client")
+
+Reply: TypeAlias = "tuple[dict[str, Any], EngineName]"
+
+
+class Engine(Protocol):
+    """Recognises an image (or ``img_url``) for an endpoint: WeChat's decoded reply (its
+    errors raised), and the name of the engine that gave it."""
+
+    async def recognise(
+        self,
+        endpoint: Endpoint[Any],
+        image: PreparedImage | None,
+        img_url: str | None,
+        mode: str | None,
+        timeout: float | None,
+    ) -> Reply: ...
+
+    async def start(self) -> None:
+        """Be ready before the first call (load models)."""
+
+    async def close(self) -> None: ...
+
+
+class WeChatEngine:
+    """WeChat's API, through the :class:`~wxocr_async.caller.WeChatCaller`."""
+
+    def __init__(self, caller: WeChatCaller) -> None:
+        self.caller = caller
+
+    async def recognise(
+        self,
+        endpoint: Endpoint[Any],
+        image: PreparedImage | None,
+        img_url: str | None,
+        mode: str | None,
+        timeout: float | None,
+    ) -> Reply:
+        def build() -> OcrRequest:
+            return build_ocr_request(endpoint, image=image, img_url=img_url, mode=mode)
+
+        return await self.caller.ocr(endpoint, build, timeout), "wechat"
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class LocalRecognition:
+    """The local engine in this process (``[local]``): ``img_url`` fetched under WeChat's
+    rules, the client's concurrency bound held, WeChat's replies and errcodes given back
+    (errors naming the local engine). ``engine``: one of the caller's, else one of
+    ``workers`` processes of ``threads`` threads, made at the first call and closed here."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        fetcher: ImageFetcher,
+        *,
+        engine: LocalEngine | None = None,
+        workers: int = 0,
+        threads: int | None = None,
+    ) -> None:
+        self._limits = limits
+        self._fetcher = fetcher
+        self._engine = engine
+        self._owned = engine is None
+        self._workers = workers
+        self._threads = threads
+
+    async def recognise(
+        self,
+        endpoint: Endpoint[Any],
+        image: PreparedImage | None,
+        img_url: str | None,
+        mode: str | None,
+        timeout: float | None,
+    ) -> Reply:
+        from .local.messages import local_error, local_timeout
+
+        check_request(endpoint, image, img_url, mode)  # the checks a WeChat call gets
+        try:
+            async with asyncio.timeout(timeout):  # the download, if any
+                data = image.data if image is not None else await self._download(img_url)
+        except TimeoutError:
+            raise RequestTimeout(
+                f"img_url was not downloaded within {timeout} s", endpoint=endpoint.path
+            ) from None
+        # starting the engine and waiting for a slot or a worker are not the image's time
+        engine = await self.started()
+        async with self._limits.slot():
+            try:
+                reply = await engine.recognise(endpoint.name, data, timeout=timeout)
+            except TimeoutError:
+                raise local_timeout(timeout, endpoint.path) from None
+        try:
+            return check_reply(reply, endpoint.path), "local"
+        except WxOcrError as exc:
+            raise local_error(exc, endpoint.name) from None
+
+    async def _download(self, img_url: str | None) -> bytes:
+        """The image at ``img_url``, fetched as WeChat would (under 2 MB, no redirect, no
+        private address unless allowed)."""
+        assert img_url is not None
+        return await self._fetcher.fetch(img_url)
+
+    async def started(self) -> LocalEngine:
+        """The engine, its workers started and their models loaded."""
+        if self._engine is None:
+            from .local.engine import LocalEngine
+
+            self._engine = LocalEngine(workers=self._workers, threads=self._threads)
+        await self._engine.start()
+        return self._engine
+
+    async def start(self) -> None:
+        await self.started()
+
+    async def close(self) -> None:
+        if self._engine is not None and self._owned:
+            await self._engine.close()
+
+
+class QuotaFallback:
+    """WeChat first; once WeChat's (or the client's) daily quota is spent, the local
+    engine."""
+
+    def __init__(self, wechat: Engine, local: Engine) -> None:
+        self.wechat = wechat
+        self.local = local
+
+    async def recognise(
+        self,
+        endpoint: Endpoint[Any],
+        image: PreparedImage | None,
+        img_url: str | None,
+        mode: str | None,
+        timeout: float | None,
+    ) -> Reply:
+        try:
+            return await self.wechat.recognise(endpoint, image, img_url, mode, timeout)
+        except QuotaExceeded:
+            log.info("%s: the quota is spent; recognising locally", endpoint.path)
+        return await self.local.recognise(endpoint, image, img_url, mode, timeout)
+
+    async def start(self) -> None:
+        await self.local.start()
+
+    async def close(self) -> None:
+        await self.local.close()
