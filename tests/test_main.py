@@ -92,3 +92,25 @@ def test_the_readmes_main_job_prints_what_the_readme_shows() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == shown_lines[0]
     assert proc.stdout.strip().splitlines() == shown_lines[1:]
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_load_neither_the_emulator_nor_aiohttp_web(flag: str) -> None:
+    code = (
+        "import sys\n"
+        "from wxocr_async.cli import main\n"
+        f"try:\n    main([{flag!r}])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('aiohttp.web', 'wxocr_async.emulator', 'wxocr_async.local', 'rapidocr')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_the_demo_names_the_emulators_samples() -> None:
+    from wxocr_async.cli.parser import DEMO_SAMPLES
+    from wxocr_async.emulator import SAMPLE_REPLIES
+
+    assert set(DEMO_SAMPLES) == set(SAMPLE_REPLIES)

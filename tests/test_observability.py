@@ -154,6 +154,9 @@ def test_only_the_documented_loggers_exist() -> None:
     assert names == {
         "wxocr_async",  # the parent, made by logging for its children
         "wxocr_async.client",
+        "wxocr_async.caller",
+        "wxocr_async.observe",
+        "wxocr_async.engines",
         "wxocr_async.token",
         "wxocr_async.limits",
         "wxocr_async.local",

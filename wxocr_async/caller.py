@@ -24,7 +24,7 @@ from .timeouts import DEFAULT_TIMEOUT
 from .token import TokenSource
 from .transport import SendProgress, Transport
 
-log = logging.getLogger("wxocr_async.client")
+log = logging.getLogger("wxocr_async.caller")
 
 T = TypeVar("T")
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 #: where recognition happens
 EngineName: TypeAlias = Literal["wechat", "local"]
 
-log = logging.getLogger("wxocr_async.client")
+log = logging.getLogger("wxocr_async.engines")
 
 Reply: TypeAlias = "tuple[dict[str, Any], EngineName]"
 

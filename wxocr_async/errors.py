@@ -175,9 +175,6 @@ ERRCODE_CLASSES: dict[int, type[WxOcrError]] = {
     101002: InvalidImageData,
 }
 
-#: codes meaning "this token is no good": invalidate it, refresh, retry once
-TOKEN_REJECTED_CODES = frozenset({40001, 40014, 42001})
-
 
 def error_from_reply(errcode: int, errmsg: str, endpoint: str | None = None) -> WxOcrError:
     """The exception for a WeChat error reply (pure; does not raise). ``errmsg`` is kept

@@ -11,7 +11,7 @@ import attrs
 
 from .errors import WxOcrError
 
-log = logging.getLogger("wxocr_async.client")
+log = logging.getLogger("wxocr_async.observe")
 
 
 @attrs.frozen

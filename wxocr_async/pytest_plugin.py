@@ -61,6 +61,7 @@ import pytest
 if TYPE_CHECKING:  # imported in the fixtures: pytest loads this module in every session
     from wxocr_async import OcrClient
     from wxocr_async.emulator import WeChatEmulator
+    from wxocr_async.transport import AiohttpTransport
 
 MARKER = "wxocr_emulator"
 #: seconds teardown waits for a client whose loop runs in another thread to close
@@ -92,31 +93,25 @@ def wxocr_emulator(request: pytest.FixtureRequest) -> Iterator[WeChatEmulator]:
 def wxocr_client(wxocr_emulator: WeChatEmulator) -> Iterator[OcrClient]:
     """An OcrClient pointed at ``wxocr_emulator``, closed after the test."""
     from wxocr_async import OcrClient
+    from wxocr_async.transport import AiohttpTransport
 
     emu = wxocr_emulator
-    client = OcrClient(emu.appid, emu.secret, base_url=emu.base_url)
+    transport = AiohttpTransport()  # kept: its session's loop is where the client closes
+    client = OcrClient(emu.appid, emu.secret, base_url=emu.base_url, transport=transport)
     try:
         yield client
     finally:
-        _close_client(client)
+        _close_client(client, transport)
 
 
-def _close_client(client: OcrClient) -> None:
+def _close_client(client: OcrClient, transport: AiohttpTransport) -> None:
     """Close ``client`` from synchronous code, in the loop its HTTP session belongs to
     if that loop is still open (pytest-asyncio's and anyio's may or may not be by now;
     one that has shut down closed the session already), else in a new loop."""
-    loop = _session_loop(client)
+    loop = transport.session_loop
     if loop is None or loop.is_closed():
         asyncio.run(client.close())
     elif loop.is_running():  # in another thread (e.g. a TestClient's portal)
         asyncio.run_coroutine_threadsafe(client.close(), loop).result(CLOSE_TIMEOUT)
     else:
         loop.run_until_complete(client.close())
-
-
-def _session_loop(client: OcrClient) -> asyncio.AbstractEventLoop | None:
-    """The loop of the HTTP session the client made, if it still holds one."""
-    from wxocr_async.transport import AiohttpTransport
-
-    transport = client._transport
-    return transport._owned.loop if isinstance(transport, AiohttpTransport) else None

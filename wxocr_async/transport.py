@@ -134,6 +134,11 @@ class AiohttpTransport:
         self._max_reply = max_reply
         self._closed = False
 
+    @property
+    def session_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop of the session this transport made last, if it made one."""
+        return self._owned.loop
+
     async def _get_session(self, where: str) -> aiohttp.ClientSession:
         if self._closed:
             raise ClientClosed("the client is closed; create a new one", endpoint=where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -12,9 +13,11 @@ from typing import Any
 import attrs
 
 from ..client import OcrClient
+from ..endpoints import lookup, names_text
 from ..errors import ERRCODE_LOCAL_QUOTA, InvalidInput, QuotaExceeded, WxOcrError
-from ..jobs import Input, ResultsFile, Shard, Tally, finished_inputs, result_line
+from ..jobs import Input, ResultsFile, Shard, Tally, finished_inputs, input_lister, result_line
 from ..naming import Naming
+from .config import check_store, client_from_env, client_options, redis_url
 from .errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -27,7 +30,8 @@ from .errors import (
     say,
     shown_name,
 )
-from .progress import Progress, describe_tally
+from .parser import MODE_COMMANDS
+from .progress import PLAIN_INTERVAL, Progress, describe_tally, make_progress
 from .signals import on_termination
 
 #: seconds the first Ctrl-C (or SIGTERM) lets the calls in flight finish and be recorded
@@ -180,3 +184,83 @@ def _summary(job: BatchJob, tally: Tally, spent: WxOcrError | None, signum: int 
 
 
 __all__ = ["BatchJob", "describe_tally", "run"]
+
+
+def batch_job(args: argparse.Namespace) -> BatchJob:
+    """The :class:`~wxocr_async.cli.batch.BatchJob` the command line asks for (usage
+    errors refused here, before anything is read or sent)."""
+    endpoint = lookup(args.endpoint)
+    if endpoint is None:
+        raise UsageError(f"unknown endpoint {args.endpoint!r}; one of: {names_text()}")
+    if args.mode is not None and not endpoint.takes_mode:
+        raise UsageError(
+            f"{args.endpoint} takes no --mode (only {', '.join(sorted(MODE_COMMANDS))} do)"
+        )
+    shard = None
+    try:
+        if args.shard:
+            shard = Shard.parse(args.shard)
+        elif args.shards:
+            shard = Shard.from_job_index(args.shards, os.environ)
+    except InvalidInput as exc:
+        raise UsageError(exc.errmsg) from None
+    out = args.out
+    if os.path.exists(out) and os.path.realpath(out) == os.path.realpath(args.source):
+        raise UsageError("--out is the source itself: the results go to a file of their own")
+    if "{shard}" in out:
+        if shard is None:
+            raise UsageError("--out has {shard} but there is no --shard or --shards to fill in")
+        out = out.replace("{shard}", str(shard.index))
+    return BatchJob(
+        endpoint=endpoint.name,
+        source=args.source,
+        list_inputs=input_lister(args.source),
+        out=out,
+        concurrency=args.concurrency,
+        resume=args.resume,
+        shard=shard,
+        naming=args.naming,
+        mode=args.mode,
+    )
+
+
+async def batch_command(args: argparse.Namespace) -> int:
+    """``wxocr batch``: the exit status."""
+    from ..local.engine import default_workers
+
+    job = batch_job(args)
+    await asyncio.to_thread(check_inputs, job)
+    options = client_options(args)
+    # the batch's own bound is the one that matters; the client's must not be lower
+    options["concurrency"] = max(args.concurrency, 1)
+    options["daily_quota"] = args.daily_quota
+    # offline, every core recognises: one worker process per core
+    options["local_workers"] = default_workers()
+    async with client_from_env(store_url=args.store, **options) as ocr:
+        await check_store(ocr, redis_url(args.store))  # now, not once per input
+        results = await asyncio.to_thread(ResultsFile, job.out)  # locked: one run per file
+        if not results.locked:
+            say(
+                f"wxocr: {shown_name(job.out)}: this filesystem has no locks: make sure no "
+                "other run writes the same results file"
+            )
+        try:
+            if ocr.engine == "local":  # before the bar: the notice, then the models' loading
+                say(f"wxocr: loading the models in {options['local_workers']} worker processes...")
+                try:
+                    await ocr.warm_up()
+                except WxOcrError as exc:
+                    raise CommandError(exc.errmsg) from None
+            progress = make_progress(interval=progress_interval())
+            return await run(job, ocr, progress, results)
+        finally:
+            results.close()
+
+
+def progress_interval() -> float:
+    text = os.environ.get("WXOCR_PROGRESS_INTERVAL")
+    try:
+        value = float(text) if text else PLAIN_INTERVAL
+    except ValueError:
+        value = PLAIN_INTERVAL
+    return value if 0 < value < float("inf") else PLAIN_INTERVAL

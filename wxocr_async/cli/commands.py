@@ -9,20 +9,8 @@ from collections.abc import Sequence
 from ..client import OcrClient
 from ..emulator import WeChatEmulator, sample_image
 from .errors import CommandError
+from .parser import DEMO_SAMPLES
 from .signals import on_termination
-
-#: shipped sample image -> the client method that reads it
-SAMPLE_METHODS = {
-    "idcard_front.png": "idcard",
-    "idcard_back.png": "idcard",
-    "bankcard.png": "bankcard",
-    "vehicle_license.png": "vehicle_license",
-    "driver_license.png": "driver_license",
-    "business_license.png": "business_license",
-    "printed_text.png": "printed_text",
-    "plate_number.png": "plate_number",
-    "menu.png": "menu",
-}
 
 
 async def until_terminated() -> None:
@@ -40,9 +28,9 @@ async def demo(samples: Sequence[str]) -> None:
         print(" sample image: this shows the client at work, not recognition)\n")
         async with OcrClient(emu.appid, emu.secret, base_url=emu.base_url) as ocr:
             for name in samples:
-                method = getattr(ocr, SAMPLE_METHODS[name])
+                method = getattr(ocr, DEMO_SAMPLES[name])
                 result = await method(sample_image(name))
-                print(f"== ocr.{SAMPLE_METHODS[name]}({name!r})")
+                print(f"== ocr.{DEMO_SAMPLES[name]}({name!r})")
                 print(f"typed:  {result!r}")
                 print("snake: ", json.dumps(result.to_dict(), ensure_ascii=False))
                 print("camel: ", json.dumps(result.to_dict("camel"), ensure_ascii=False))

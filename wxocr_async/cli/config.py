@@ -8,6 +8,7 @@ and the daily quota between processes.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 from collections.abc import Mapping
@@ -84,3 +85,10 @@ def _redis_store(url: str) -> RedisStore:
         return RedisStore.from_url(url)
     except WxOcrError as exc:
         raise CommandError(exc.errmsg) from None
+
+
+def client_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The client options the common flags give (``--timeout``, ``--shrink``)."""
+    if args.timeout is not None and not args.timeout > 0:
+        raise CommandError(f"--timeout must be a positive number of seconds, not {args.timeout}")
+    return {"timeout": args.timeout, "shrink_images": args.shrink}

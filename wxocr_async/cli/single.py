@@ -3,17 +3,20 @@ stdout as JSON."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any
 
 from ..batch import image_or_url
 from ..client import OcrClient
-from ..endpoints import Endpoint
+from ..endpoints import BY_METHOD, Endpoint
 from ..errors import QuotaExceeded, WxOcrError
 from ..naming import Naming
 from ..protocol import structure_result
+from .config import client_from_env, client_options
 from .errors import EXIT_FAILED, EXIT_TEMPFAIL, CommandError, describe
+from .parser import COMMAND_METHODS
 
 
 async def recognise_one(
@@ -36,3 +39,12 @@ async def recognise_one(
     json.dump(result.to_dict(naming), sys.stdout, ensure_ascii=False, indent=2)
     print()
     return 0
+
+
+async def single_command(args: argparse.Namespace) -> int:
+    """``wxocr ENDPOINT PATH|URL``: the exit status."""
+    endpoint = BY_METHOD[COMMAND_METHODS[args.command]]
+    async with client_from_env(store_url=args.store, **client_options(args)) as ocr:
+        return await recognise_one(
+            ocr, endpoint, args.source, naming=args.naming, mode=getattr(args, "mode", None)
+        )
