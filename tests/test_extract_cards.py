@@ -424,7 +424,7 @@ def test_menu_leaders_order_boxes_and_phone_lines() -> None:
 def test_a_second_reading_of_a_card_number_counts_only_as_a_correction() -> None:
     """Hot-stamped test cards print numbers failing Luhn (the real set's XiaoGuang22
     cards): a Luhn-valid number made of the band's other digits must not replace them."""
-    from wxocr_async.local.recognizer import _same_number
+    from wxocr_async.local.extract.bankcard import same_number as _same_number
 
     assert _same_number("6222021234567890123", "6222021234567890128")  # one digit
     assert _same_number("6222021234567890", "6222021234567890128")  # a group added

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from wxocr_async.local.checks import id_check_char, uscc_check_char, valid_vin
+from wxocr_async.local.checks import date, dates, id_check_char, uscc_check_char, valid_vin
 from wxocr_async.local.extract import bizlicense, driving, drivinglicense, extract
-from wxocr_async.local.extract._licence_util import Page, capital, chinese_number, date, dates
+from wxocr_async.local.extract._licence_util import Page
+from wxocr_async.local.extract.bizlicense import capital, chinese_number
 from wxocr_async.local.lines import Line, NothingFound
 
 FIXTURES = Path(__file__).parent / "local_fixtures"

@@ -167,13 +167,13 @@ def _box(left: float, top: float, right: float, bottom: float) -> Any:
 def test_a_two_line_plates_upper_row_is_read_from_the_band_above_its_lower_row() -> None:
     """A truck's plate: the small 京E over the large 12345. Given only the lower row, the
     second look reads the band above it, and the two rows make the plate."""
-    from wxocr_async.local import reread
-    from wxocr_async.local.extract import extract
+    from wxocr_async.local.extract import extract, platenum
     from wxocr_async.local.lines import Line
+    from wxocr_async.local.reread import Look
 
     image = _drawn((440, 240), [("京 E", 150, 20, 56), ("12345", 40, 100, 110)], "#f2c500")
     lower = Line("12345", _box(40, 112, 330, 210))
-    lines = reread.plates(image, [lower])
+    lines = platenum.read_again([lower], Look(image))
     assert len(lines) == 2 and lines[0].bottom <= lower.top + 0.1 * lower.height
     assert extract("platenum", lines, (440, 240)) == {"number": "京E12345"}
 
@@ -181,9 +181,9 @@ def test_a_two_line_plates_upper_row_is_read_from_the_band_above_its_lower_row()
 def test_a_bank_card_number_row_is_read_again_whole() -> None:
     """The first reading had the number in fragments that pass no Luhn check; the second
     look reads the row as one line, and that number passes."""
-    from wxocr_async.local import reread
-    from wxocr_async.local.extract import extract
+    from wxocr_async.local.extract import bankcard, extract
     from wxocr_async.local.lines import Line
+    from wxocr_async.local.reread import Look
 
     number = "6222021234567890128"
     image = _drawn((900, 300), [("中国工商银行", 40, 30, 40), (number, 60, 150, 48)], "#d8d8e0")
@@ -191,5 +191,12 @@ def test_a_bank_card_number_row_is_read_again_whole() -> None:
         Line("62220212", _box(60, 150, 300, 200)),
         Line("3456789", _box(320, 150, 520, 200)),
     ]
-    lines = reread.card_number(image, fragments)
+    lines = bankcard.read_again(fragments, Look(image))
     assert extract("bankcard", lines, (900, 300)) == {"number": number}
+
+
+def test_every_endpoint_has_an_extractor() -> None:
+    from wxocr_async.endpoints import BY_NAME
+    from wxocr_async.local.extract import EXTRACTORS
+
+    assert set(EXTRACTORS) == set(BY_NAME)

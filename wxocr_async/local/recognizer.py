@@ -18,10 +18,10 @@ import attrs
 
 from ..image_header import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, pixel_problem
 from ..images import sniff_image_type
-from . import model, reread
-from .checks import luhn_valid
+from . import model
 from .extract import extract
 from .lines import Line, NothingFound
+from .reread import Look
 
 #: errcode / errmsg WeChat gives when nothing of the kind is in the image, or the data
 #: is not an image it can decode
@@ -133,32 +133,8 @@ def _recognise(endpoint: str, data: bytes) -> dict[str, Any]:
 
 
 def _fields(endpoint: str, image: Any, lines: list[Line], size: tuple[int, int]) -> dict[str, Any]:
-    """The reply fields of these lines; a plate, or a bank card number passing no Luhn
-    check, is given a second look (:mod:`.reread`) when the first reading had none."""
-    try:
-        fields = extract(endpoint, lines, size)
-    except NothingFound:
-        if endpoint not in SECOND_LOOKS:
-            raise
-        return extract(endpoint, SECOND_LOOKS[endpoint](image, lines), size)
-    if endpoint == "bankcard" and not luhn_valid(fields["number"]):
-        again = extract(endpoint, reread.card_number(image, lines), size)
-        if luhn_valid(again["number"]) and _same_number(fields["number"], again["number"]):
-            return again
-    return fields
-
-
-def _same_number(first: str, again: str) -> bool:
-    """Whether a second reading is the first one corrected (a digit or two, a group the
-    first missed), not another number: some cards fail Luhn as printed (test cards, old
-    issuers), and a band across the card can hold digits of something else."""
-    import difflib
-
-    return again[:4] == first[:4] and difflib.SequenceMatcher(None, first, again).ratio() >= 0.8
-
-
-#: the second look an endpoint gets when its first reading found nothing
-SECOND_LOOKS = {"platenum": reread.plates, "bankcard": reread.card_number}
+    """The reply fields of these lines; the extractor may look at the image again."""
+    return extract(endpoint, lines, size, Look(image))
 
 
 #: endpoints whose document, photographed upside down or sideways, is looked for again

@@ -1,14 +1,15 @@
-"""Second looks: a region the first reading got wrong, cropped and read again.
+"""Second looks: a region of the image that the first reading got wrong, read again.
 
-Each takes the decoded image and the lines of the first reading, and returns those lines
-with what the second look read added or put in place; the extractor then runs again. They
-cost time only when the first reading found nothing usable (no plate, no card number
-passing Luhn).
+The recogniser hands every extractor a :class:`Look` at the image (the extractor
+contract, :mod:`.extract`). An extractor whose first reading found nothing usable (the
+plate reader, when no plate; the bank card reader, when no number passing Luhn) names a
+region in image pixels and gets back what the recogniser reads there as one line. A look
+costs a recognition, so an extractor asks only when its first reading failed.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -16,82 +17,48 @@ import attrs
 from . import model
 from .lines import Line
 
-#: a plate read without its province character ("B·F52673"): the detector's box began
-#: one character late on the plate's stretched type
-_PLATE_TAIL = re.compile(r"[A-Z][·•.]?[A-Z0-9]{5,6}")
-#: the large lower row of a two-line plate (trucks, motorcycles): five letters or digits,
-#: or four and a special character
-_LOWER_ROW = re.compile(r"[A-HJ-NP-Z0-9]{5}|[A-HJ-NP-Z0-9]{4}[警学挂领试超]")
-#: a digit run worth a second look on a bank card
-_DIGITS = re.compile(r"\d{3,}")
+
+def _as_read(text: str) -> str:
+    return text
 
 
-def plates(image: Any, lines: list[Line]) -> list[Line]:
-    """Plates read again: one read without its province, from a crop reaching one
-    character further left; and the lower row of a two-line plate whose small upper row
-    (province and letter) was not read, with that row read from the band above it."""
-    out = []
-    for line in lines:
-        text = line.text.replace(" ", "")
-        if _PLATE_TAIL.fullmatch(text):
-            line = _province(image, line)
-        elif _LOWER_ROW.fullmatch(text):
-            out.extend(_upper_row(image, line))
-        out.append(line)
-    return out
+@attrs.frozen
+class Look:
+    """Reads regions of ``image`` (an OpenCV BGR array) again; ``fold`` is applied to what
+    it reads, as to the first reading's lines (:func:`.text.fold_document_text` on a
+    mainland document)."""
 
+    image: Any
+    fold: Callable[[str], str] = _as_read
 
-def _province(image: Any, line: Line) -> Line:
-    h = line.height
-    crop = _crop(image, line.top - 0.1 * h, line.bottom + 0.1 * h, line.left - 1.3 * h, line.right)
-    text = model.read_line(crop)[0] if crop is not None else ""
-    if text.endswith(line.text[-4:]) and len(text) > len(line.text):
-        return attrs.evolve(line, text=text)
-    return line
+    @property
+    def width(self) -> float:
+        return float(self.image.shape[1])
 
-
-def _upper_row(image: Any, lower: Line) -> list[Line]:
-    """The band above a two-line plate's lower row (about half its height, over its
-    middle), read as one line, upscaled: its small characters are few pixels."""
-    h, w = lower.height, lower.right - lower.left
-    top, bottom = lower.top - 0.75 * h, lower.top + 0.05 * h
-    crop = _crop(image, top, bottom, lower.left + 0.1 * w, lower.right - 0.1 * w)
-    if crop is None:
-        return []
-    text = model.read_line(_enlarged(crop, 2.0))[0]
-    if not text:
-        return []
-    left, right = lower.left + 0.1 * w, lower.right - 0.1 * w
-    return [Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)))]
-
-
-def card_number(image: Any, lines: list[Line]) -> list[Line]:
-    """The bank card's number row read again: the band of the row holding the most digits,
-    across the whole image (groups the detector missed lie beside), enlarged and its
-    contrast raised (embossed silver digits on a busy background), read as one line and
-    added to the lines."""
-    digit_lines = [line for line in lines if _DIGITS.search(line.text)]
-    if not digit_lines:
-        return lines
-    best = max(digit_lines, key=lambda line: sum(c.isdigit() for c in line.text))
-    row = [
-        line
-        for line in digit_lines
-        if abs(line.center[1] - best.center[1]) < 0.6 * max(line.height, best.height)
-    ]
-    h = max(line.height for line in row)
-    top, bottom = (
-        min(line.top for line in row) - 0.3 * h,
-        max(line.bottom for line in row) + 0.3 * h,
-    )
-    left, right = 0.0, float(image.shape[1])  # the whole width: groups may be unread
-    crop = _crop(image, top, bottom, left, right)
-    if crop is None:
-        return lines
-    text = model.read_line(_contrasted(_enlarged(crop, 2.0)))[0]
-    if not text:
-        return lines
-    return [*lines, Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)))]
+    def read(
+        self,
+        top: float,
+        bottom: float,
+        left: float,
+        right: float,
+        *,
+        enlarge: float = 1.0,
+        contrast: bool = False,
+    ) -> Line | None:
+        """The region read as one line (a box of the region); ``enlarge`` scales it up
+        first (small type), ``contrast`` raises its local contrast (embossed digits on a
+        busy background). None when the region is a sliver or nothing is read there."""
+        crop = _crop(self.image, top, bottom, left, right)
+        if crop is None:
+            return None
+        if enlarge != 1.0:
+            crop = _enlarged(crop, enlarge)
+        if contrast:
+            crop = _contrasted(crop)
+        text = self.fold(model.read_line(crop)[0])
+        if not text:
+            return None
+        return Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)))
 
 
 def _crop(image: Any, top: float, bottom: float, left: float, right: float) -> Any | None:

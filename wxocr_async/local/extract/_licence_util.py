@@ -1,10 +1,10 @@
 """Label/value reading shared by the licence extractors (行驶证, 驾驶证, 营业执照).
 
-The page is deskewed, grouped into rows, and every row is spread into glyphs with an
-estimated x position, so a label and its value read the same whether the recogniser
-returned them as one box ("姓名张三") or several ("姓", "名", "张三"). A value runs from
-its label to the next label on the row (or the right column's edge) and, for fields that
-wrap, on down the following rows of the same column.
+The page is deskewed and grouped into rows (:mod:`wxocr_async.local.geometry`), and every
+row is spread into glyphs with an estimated x position, so a label and its value read
+the same whether the recogniser returned them as one box ("姓名张三") or several ("姓",
+"名", "张三"). A value runs from its label to the next label on the row (or the right
+column's edge) and, for fields that wrap, on down the following rows of the same column.
 """
 
 from __future__ import annotations
@@ -15,12 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from wxocr_async.local.lines import Line, rows
-
-#: printed full-width punctuation that WeChat replies with in half-width form
-HALF_WIDTH = str.maketrans({"（": "(", "）": ")", "，": ","})
-#: look-alikes read where a digit must be (dates, numbers)
-_DIGITS = str.maketrans("OoDQIl|iZzSsBg", "00001111225589")
+from wxocr_async.local.geometry import Upright, rows
+from wxocr_async.local.lines import Line, NothingFound
 
 
 @attrs.frozen
@@ -55,32 +51,20 @@ def _weight(char: str) -> float:
     return 0.55 if ord(char) < 0x2000 else 1.0
 
 
-def glyphs(line: Line) -> list[Glyph]:
-    """The line's characters (spaces dropped) spread over its width by printed width."""
-    weights = [_weight(c) for c in line.text]
+def glyphs(part: Upright) -> list[Glyph]:
+    """The line's characters (spaces dropped) spread over its upright width by printed
+    width."""
+    text, height = part.line.text, part.line.height
+    weights = [_weight(c) for c in text]
     total = sum(weights) or 1.0
-    scale = (line.right - line.left) / total
+    scale = (part.right - part.left) / total
     out: list[Glyph] = []
-    x = line.left
-    for char, w in zip(line.text, weights, strict=True):
+    x = part.left
+    for char, w in zip(text, weights, strict=True):
         if not char.isspace():
-            out.append(Glyph(char, x, x + w * scale, line.height))
+            out.append(Glyph(char, x, x + w * scale, height))
         x += w * scale
     return out
-
-
-def upright(lines: Sequence[Line]) -> list[Line]:
-    """The lines rotated back by their median slant (judged on the longer lines)."""
-    if not lines:
-        return []
-    long = [ln for ln in lines if ln.right - ln.left > 2 * ln.height] or list(lines)
-    slant = sorted(ln.angle for ln in long)[len(long) // 2]
-    cos, sin = math.cos(-slant), math.sin(-slant)
-
-    def turn(p: tuple[float, float]) -> tuple[float, float]:
-        return (p[0] * cos - p[1] * sin, p[0] * sin + p[1] * cos)
-
-    return [Line(ln.text, tuple(turn(p) for p in ln.box), ln.score) for ln in lines]  # type: ignore[arg-type]
 
 
 def _seal_text(line: Line) -> bool:
@@ -96,7 +80,7 @@ class Page:
 
     def __init__(self, lines: Sequence[Line], labels: Mapping[str, Sequence[str]]) -> None:
         lines = [line for line in lines if not _seal_text(line)]
-        self.rows = [_join(row) for row in rows(upright(lines))]
+        self.rows = [_join(row) for row in rows(lines)]
         self.rows = [row for row in self.rows if row]
         self.texts = ["".join(g.char for g in row) for row in self.rows]
         self.hits = sorted(self._find(labels), key=lambda h: (h.row, h.start))
@@ -197,14 +181,23 @@ class Page:
         return out
 
 
-def _join(row: Sequence[Line]) -> list[Glyph]:
+def licence_page(lines: Sequence[Line], labels: Mapping[str, Sequence[str]], document: str) -> Page:
+    """The :class:`Page` of ``lines``; NothingFound (naming the ``document``) without at
+    least two of its labels printed."""
+    page = Page(lines, labels)
+    if len(page.keys()) < 2:
+        raise NothingFound(f"no {document} labels")
+    return page
+
+
+def _join(row: Sequence[Upright]) -> list[Glyph]:
     """A row's glyphs left to right. A box's first glyph lying mostly on a one-character
     box before it (a letter-spaced label's "所") or on the same character is that printed
     character read twice, and is dropped."""
     out: list[Glyph] = []
     lone = False
-    for line in row:
-        spread = glyphs(line)
+    for part in row:
+        spread = glyphs(part)
         if out and spread:
             g, last = spread[0], out[-1]
             over = last.right - g.left > 0.5 * (g.right - g.left)
@@ -225,81 +218,3 @@ def _run(row: Sequence[Glyph], edge: float, height: float) -> list[Glyph]:
             break
         out.append(g)
     return out
-
-
-def clean(text: str) -> str:
-    """Without spaces and the colons/ punctuation a value may start with."""
-    return re.sub(r"\s+", "", text).lstrip(":：;；,，.、")
-
-
-def digits(text: str) -> str:
-    """Look-alike letters read as the digits they resemble."""
-    return text.translate(_DIGITS)
-
-
-_DATE = re.compile(r"(\d{4})\D{0,2}?(\d{1,2})\D{0,2}?(\d{1,2})(?!\d)")
-
-
-def dates(text: str) -> list[str]:
-    """Every date in ``text`` as YYYY-MM-DD ("2018-05-03", "2018年5月3日", "20180503")."""
-    out: list[str] = []
-    for m in _DATE.finditer(digits(re.sub(r"\s+", "", text))):
-        year, month, day = (int(g) for g in m.groups())
-        if 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31:
-            out.append(f"{year:04d}-{month:02d}-{day:02d}")
-    return out
-
-
-def date(text: str) -> str | None:
-    """The first date in ``text`` as YYYY-MM-DD, or None."""
-    found = dates(text)
-    return found[0] if found else None
-
-
-_CN_DIGITS = {**dict.fromkeys("零〇", 0), **dict.fromkeys("一壹", 1), **dict.fromkeys("二贰两", 2),
-              **dict.fromkeys("三叁", 3), **dict.fromkeys("四肆", 4), **dict.fromkeys("五伍", 5),
-              **dict.fromkeys("六陆", 6), **dict.fromkeys("七柒", 7), **dict.fromkeys("八捌", 8),
-              **dict.fromkeys("九玖", 9)}  # fmt: skip
-_CN_UNITS = {
-    **dict.fromkeys("十拾", 10),
-    **dict.fromkeys("百佰", 100),
-    **dict.fromkeys("千仟", 1000),
-}
-_CN_BIG = {"万": 10_000, "亿": 100_000_000}
-
-
-def chinese_number(text: str) -> int | None:
-    """叁佰万 → 3000000; None when ``text`` holds no Chinese numeral."""
-    total = section = digit = 0
-    seen = False
-    for char in text:
-        if char in _CN_DIGITS:
-            digit, seen = _CN_DIGITS[char], True
-        elif char in _CN_UNITS:
-            section += (digit or 1) * _CN_UNITS[char]
-            digit, seen = 0, True
-        elif char in _CN_BIG and seen:
-            total = (total + section + digit) * _CN_BIG[char]
-            section = digit = 0
-    return total + section + digit if seen else None
-
-
-def _wan(yuan: float) -> str:
-    """An amount in yuan as WeChat writes it: in 万, without trailing zeros."""
-    return f"{yuan / 10_000:.6f}".rstrip("0").rstrip(".") + "万"
-
-
-def capital(text: str) -> str:
-    """Registered capital in WeChat's form ("300万") from "300万元", "叁佰万元整",
-    "人民币300万元" or "3000000元"; other currencies keep their name ("50万美元")."""
-    text = re.sub(r"\s+", "", text).translate(HALF_WIDTH)
-    currency = next((c for c in ("美元", "港元", "欧元", "日元") if c in text), "")
-    m = re.search(r"(\d+(?:\.\d+)?)(万|亿)?", digits(text))
-    if m:
-        amount = float(m.group(1)) * {"万": 10_000, "亿": 100_000_000, None: 1}[m.group(2)]
-    else:
-        number = chinese_number(text)
-        if number is None:
-            return text
-        amount = float(number)
-    return _wan(amount) + currency

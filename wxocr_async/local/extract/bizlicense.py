@@ -13,9 +13,11 @@ from typing import Any
 
 import attrs
 
-from wxocr_async.local.checks import DIGIT_LOOKALIKES, repairs, valid_uscc
-from wxocr_async.local.extract._licence_util import HALF_WIDTH, Hit, Page, capital, clean, digits
-from wxocr_async.local.lines import Line, NothingFound
+from wxocr_async.local.checks import DIGIT_LOOKALIKES, digits, repairs, valid_uscc
+from wxocr_async.local.extract._licence_util import Hit, Page, licence_page
+from wxocr_async.local.lines import Line
+from wxocr_async.local.reread import Look
+from wxocr_async.local.text import clean
 
 LABELS: dict[str, tuple[str, ...]] = {
     "reg_num": ("统一社会信用代码", "社会信用代码", "信用代码", "注册号"),
@@ -177,7 +179,7 @@ def _without_first_char(line: Line, rest: str) -> Line:
 
 def _field(key: str, value: str) -> str | None:
     """A raw value in WeChat's form for ``key`` (None when nothing usable)."""
-    value = clean(value).translate(HALF_WIDTH)
+    value = clean(value)
     if key == "business_scope":  # a label's stray glyph never starts a scope: dropped
         value = _SCOPE_COLON.sub("；", re.sub(r"^[\W\d_]{1,2}(?=[\u4e00-\u9fff])", "", value))
     if key in ("registered_capital", "paid_in_capital"):
@@ -190,11 +192,62 @@ def _field(key: str, value: str) -> str | None:
     return value or None
 
 
-def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+_CN_DIGITS = {**dict.fromkeys("零〇", 0), **dict.fromkeys("一壹", 1), **dict.fromkeys("二贰两", 2),
+              **dict.fromkeys("三叁", 3), **dict.fromkeys("四肆", 4), **dict.fromkeys("五伍", 5),
+              **dict.fromkeys("六陆", 6), **dict.fromkeys("七柒", 7), **dict.fromkeys("八捌", 8),
+              **dict.fromkeys("九玖", 9)}  # fmt: skip
+_CN_UNITS = {
+    **dict.fromkeys("十拾", 10),
+    **dict.fromkeys("百佰", 100),
+    **dict.fromkeys("千仟", 1000),
+}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+
+
+def chinese_number(text: str) -> int | None:
+    """叁佰万 → 3000000; None when ``text`` holds no Chinese numeral."""
+    total = section = digit = 0
+    seen = False
+    for char in text:
+        if char in _CN_DIGITS:
+            digit, seen = _CN_DIGITS[char], True
+        elif char in _CN_UNITS:
+            section += (digit or 1) * _CN_UNITS[char]
+            digit, seen = 0, True
+        elif char in _CN_BIG and seen:
+            total = (total + section + digit) * _CN_BIG[char]
+            section = digit = 0
+    return total + section + digit if seen else None
+
+
+def _wan(yuan: float) -> str:
+    """An amount in yuan as WeChat writes it: in 万, without trailing zeros."""
+    return f"{yuan / 10_000:.6f}".rstrip("0").rstrip(".") + "万"
+
+
+def capital(text: str) -> str:
+    """Registered capital in WeChat's form ("300万") from "300万元", "叁佰万元整",
+    "人民币300万元" or "3000000元"; other currencies keep their name ("50万美元")."""
+    text = clean(text)
+    currency = next((c for c in ("美元", "港元", "欧元", "日元") if c in text), "")
+    m = re.search(r"(\d+(?:\.\d+)?)(万|亿)?", digits(text))
+    if m:
+        amount = float(m.group(1)) * {"万": 10_000, "亿": 100_000_000, None: 1}[m.group(2)]
+    else:
+        number = chinese_number(text)
+        if number is None:
+            return text
+        amount = float(number)
+    return _wan(amount) + currency
+
+
+def extract(
+    lines: Sequence[Line], size: tuple[int, int], look: Look | None = None
+) -> dict[str, Any]:
     """Fields of a 营业执照; NothingFound without at least two of its labels."""
-    page = Page([_unsplit(line) for line in _rejoin(_unstack(lines))], LABELS)
-    if len(page.keys()) < 2:
-        raise NothingFound("no business licence labels")
+    page = licence_page(
+        [_unsplit(line) for line in _rejoin(_unstack(lines))], LABELS, "business licence"
+    )
     columns = page.column_starts(RIGHT)
     out: dict[str, Any] = {}
     reg = reg_number(_reg_texts(page, page.first("reg_num")))

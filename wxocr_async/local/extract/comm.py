@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from wxocr_async.local.extract._cards_util import page_rows
+from wxocr_async.local.geometry import rows
 from wxocr_async.local.lines import Line, Point
+from wxocr_async.local.reread import Look
 
 _CORNERS = ("left_top", "right_top", "right_bottom", "left_bottom")
 
 
-def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+def extract(
+    lines: Sequence[Line], size: tuple[int, int], look: Look | None = None
+) -> dict[str, Any]:
     """All lines (an empty page gives no items; never NothingFound)."""
     items = [
         {
             "text": paired_brackets(line.text),
             "pos": dict(zip(_CORNERS, map(point, line.box), strict=True)),
         }
-        for row in page_rows(lines)
+        for row in rows(lines)
         for line in (u.line for u in row)
         if line.text.strip()
     ]

@@ -6,9 +6,18 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from wxocr_async.local.checks import single_digit_repair, valid_vin
-from wxocr_async.local.extract._licence_util import HALF_WIDTH, Page, clean, date
+from wxocr_async.local.checks import (
+    PROVINCES,
+    date,
+    plate_serial,
+    plate_text,
+    single_digit_repair,
+    valid_vin,
+)
+from wxocr_async.local.extract._licence_util import Page, licence_page
 from wxocr_async.local.lines import Line, NothingFound
+from wxocr_async.local.reread import Look
+from wxocr_async.local.text import clean
 
 LABELS: dict[str, tuple[str, ...]] = {
     "plate_num": ("号牌号码", "号牌号"),
@@ -53,18 +62,13 @@ def vin(text: str) -> str | None:
     return single_digit_repair(raw, valid_vin, 17)
 
 
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-
-
 def plate(text: str) -> str:
     """A plate number: the province character, then letters and digits (no I or O);
     anything read before the province character (a label's last glyph) is dropped."""
-    text = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]", "", text).upper()
+    text = plate_text(text)
     start = next((i for i, c in enumerate(text) if c in PROVINCES), 0)
     text = text[start:]
-    if len(text) < 3:
-        return text
-    return text[:2] + text[2:].translate(_VIN_NEVER)
+    return text[:2] + plate_serial(text[2:])
 
 
 def _field(key: str, value: str) -> str | None:
@@ -77,7 +81,7 @@ def _field(key: str, value: str) -> str | None:
         return plate(value) or None
     if key == "engine_num":  # printed like a VIN's tail: never I, O or Q
         return re.sub(r"[^0-9A-Za-z]", "", value).upper().translate(_VIN_NEVER) or None
-    return clean(value).translate(HALF_WIDTH) or None
+    return clean(value) or None
 
 
 _ENGINE_NUMBER = re.compile(r"[0-9A-Z]{5,12}")
@@ -95,11 +99,11 @@ def _unlabelled_engine_number(page: Page) -> str | None:
     return _field("engine_num", below)
 
 
-def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+def extract(
+    lines: Sequence[Line], size: tuple[int, int], look: Look | None = None
+) -> dict[str, Any]:
     """Fields of a 行驶证 main page; NothingFound without at least two of its labels."""
-    page = Page(lines, LABELS)
-    if len(page.keys()) < 2:
-        raise NothingFound("no vehicle licence labels")
+    page = licence_page(lines, LABELS, "vehicle licence")
     columns = page.column_starts(RIGHT)
     out: dict[str, Any] = {}
     for key in LABELS:

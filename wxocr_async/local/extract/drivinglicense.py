@@ -6,15 +6,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from wxocr_async.local.checks import (
-    DIGIT_LOOKALIKES,
-    plausible_id_number,
-    repairs,
-    single_digit_repair,
-    valid_id_number,
-)
-from wxocr_async.local.extract._licence_util import HALF_WIDTH, Page, clean, date, dates
+from wxocr_async.local import checks
+from wxocr_async.local.checks import date, dates
+from wxocr_async.local.extract._licence_util import licence_page
 from wxocr_async.local.lines import Line, NothingFound
+from wxocr_async.local.reread import Look
+from wxocr_async.local.text import clean
 
 LABELS: dict[str, tuple[str, ...]] = {
     "id_num": ("证号", "身份证号码"),
@@ -44,16 +41,9 @@ def id_number(text: str) -> str | None:
     number that fails its check is left out rather than returned wrong). Another length
     is returned as read (a foreign licence's number has no GB 11643 check)."""
     raw = re.sub(r"[^0-9A-Za-z|]", "", text)
-    raw = raw[:17] + raw[17:].upper()
     if len(raw) != 18:
-        return raw
-    body = "".join(DIGIT_LOOKALIKES.get(c, c) for c in raw[:17]) + raw[17]
-    last = {"x": "X", **DIGIT_LOOKALIKES}.get(raw[17], raw[17])
-    for candidate in (raw, body, body[:17] + last):
-        if valid_id_number(candidate):
-            return candidate
-    found = next(repairs(raw, valid_id_number, DIGIT_LOOKALIKES), None)
-    return found or single_digit_repair(body[:17] + last, plausible_id_number, 18)
+        return raw[:17] + raw[17:].upper()
+    return checks.id_number(raw)
 
 
 def car_class(text: str) -> str | None:
@@ -90,7 +80,7 @@ def _field(key: str, value: str) -> str | None:
         return person_name(value)
     if key == "nationality":
         return nationality(value)
-    return clean(value).translate(HALF_WIDTH) or None
+    return clean(value) or None
 
 
 #: English words around a Chinese value on the bilingual licences ("Name", "Sex", ...)
@@ -101,7 +91,7 @@ _ENGLISH = re.compile(
 
 def person_name(text: str) -> str | None:
     """姓名 without the English label a bilingual licence prints beside it ("李柏池Sex")."""
-    return _ENGLISH.sub("", clean(text)).translate(HALF_WIDTH) or None
+    return _ENGLISH.sub("", clean(text)) or None
 
 
 #: the country codes a nationality may be printed as, beside or instead of its name
@@ -118,11 +108,11 @@ def nationality(text: str) -> str | None:
     return _COUNTRY_CODES.get(code.group(0)) if code else None
 
 
-def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+def extract(
+    lines: Sequence[Line], size: tuple[int, int], look: Look | None = None
+) -> dict[str, Any]:
     """Fields of a 驾驶证 main page; NothingFound without at least two of its labels."""
-    page = Page(lines, LABELS)
-    if len(page.keys()) < 2:
-        raise NothingFound("no driver licence labels")
+    page = licence_page(lines, LABELS, "driver licence")
     found: dict[str, str] = {}
     for key in LABELS:
         hit = page.first(key)

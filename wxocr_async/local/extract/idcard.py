@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
-from wxocr_async.local.checks import DIGIT_LOOKALIKES, repairs, valid_id_number
-from wxocr_async.local.extract._cards_util import compact, fuzzy_find, row_texts, upright
+from wxocr_async.local.checks import (
+    DIGIT_LOOKALIKES,
+    birth_of,
+    date,
+    digits,
+    id_number,
+    valid_id_number,
+)
+from wxocr_async.local.geometry import row_texts, upright
 from wxocr_async.local.lines import Line, NothingFound
+from wxocr_async.local.reread import Look
+from wxocr_async.local.text import compact
 
 FRONT_LABELS = ("姓名", "性别", "民族", "出生", "住址", "公民身份号码")
 BACK_LABELS = ("签发机关", "有效期限")
@@ -29,7 +37,9 @@ _PLAUSIBLE = {
 Rows = list[tuple[str, list[Line]]]
 
 
-def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+def extract(
+    lines: Sequence[Line], size: tuple[int, int], look: Look | None = None
+) -> dict[str, Any]:
     """The reply fields of the side the labels show; NothingFound when neither side."""
     table = row_texts(lines)
     texts = [text for text, _ in table]
@@ -50,7 +60,7 @@ def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
 def read_front(table: Rows) -> dict[str, Any]:
     texts = [text for text, _ in table]
     name = re.sub(r"[^\u4e00-\u9fff·]", "", value_of(texts, "姓名"))
-    written = parse_birth(value_of(texts, "出生"))
+    written = date(value_of(texts, "出生"))
     number = find_id(texts, written)
     birth = written
     gender = next(iter(re.findall("[男女]", value_of(texts, "性别"))), "")
@@ -79,53 +89,45 @@ def value_of(texts: Sequence[str], label: str) -> str:
     return ""
 
 
+def fuzzy_find(text: str, label: str, loose: bool = False) -> int:
+    """Index just past ``label`` in ``text``; -1 when absent. A label of four characters or
+    more may have one character misread, or lose its first or last one and have another
+    misread; with ``loose``, a two-character one may have one misread at the start."""
+    at = text.find(label)
+    if at >= 0:
+        return at + len(label)
+    if len(label) == 2:
+        half = len(text) > 2 and (text[0] == label[0]) != (text[1] == label[1])
+        return 2 if loose and half else -1
+    if len(label) < 4:
+        return -1
+    ends = [
+        i + len(shown)
+        for shown in (label, label[1:], label[:-1])
+        for i in range(len(text) - len(shown) + 1)
+        if sum(a != b for a, b in zip(text[i : i + len(shown)], shown, strict=True)) <= 1
+    ]
+    return min(ends, default=-1)  # of equal guesses, the one leaving the value whole
+
+
 def ethnic(texts: Sequence[str]) -> str:
     """The nationality after a misread 民族 label, found after the gender in its row."""
     found = (re.search(r"[男女](?:民.|.族)(.+)", text) for text in texts if "性别" in text)
     return next((m.group(1) for m in found if m), "")
 
 
-def digits(text: str) -> str:
-    """``text`` with look-alike letters read as the digits they resemble."""
-    return "".join(DIGIT_LOOKALIKES.get(c, c) for c in text)
-
-
-def parse_birth(text: str) -> str | None:
-    """ "1985年3月12日" as "1985-03-12" (None when not a date)."""
-    found = re.search(r"(\d{4})\D{1,2}(\d{1,2})\D{1,2}(\d{1,2})", digits(text))
-    if not found:
-        return None
-    y, m, d = (int(g) for g in found.groups())
-    return as_date(y, m, d)
-
-
-def as_date(y: int, m: int, d: int) -> str | None:
-    try:
-        return date(y, m, d).isoformat()
-    except ValueError:
-        return None
-
-
-def birth_of(number: str) -> str | None:
-    return as_date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-
-
 def find_id(texts: Sequence[str], birth: str | None) -> str | None:
-    """The 18-character ID number: a validating repair of a run of digit-like characters
-    if any (trying the written birth date for misread date digits), else the run itself."""
+    """The 18-character ID number: the repair (:func:`~wxocr_async.local.checks.id_number`,
+    given the written birth date) of a run of digit-like characters if any, else the
+    first run itself."""
     best: str | None = None
     for text in texts:
         for run in _ID_RUN.findall(text):
             if len(run) != 18:
                 continue
-            run = run[:17] + run[17].upper()
-            fixed = next(repairs(run, valid_id_number, DIGIT_LOOKALIKES), None)
-            if fixed is None and birth:
-                dated = digits(run[:6]) + birth.replace("-", "") + digits(run[14:17]) + run[17]
-                fixed = dated if valid_id_number(dated) else None
-            if fixed:
+            if fixed := id_number(run, birth):
                 return fixed
-            best = best or digits(run[:17]) + run[17]
+            best = best or digits(run[:17]) + run[17].upper()
     return best
 
 

@@ -8,8 +8,10 @@ from typing import Any
 
 import attrs
 
-from wxocr_async.local.extract._cards_util import Upright, compact, page_rows, spaced, upright
+from wxocr_async.local.geometry import Upright, rows, upright
 from wxocr_async.local.lines import Line, NothingFound
+from wxocr_async.local.reread import Look
+from wxocr_async.local.text import compact, spaced
 
 #: "48", "48.0", "¥48", "48元", "48/份", "48元/份"
 _PRICE = r"[¥￥$]?(\d{1,4}(?:\.\d{1,2})?)(?:元)?(?:/[\u4e00-\u9fff]{1,2})?"
@@ -35,11 +37,13 @@ class Item:
     top: float
 
 
-def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+def extract(
+    lines: Sequence[Line], size: tuple[int, int], look: Look | None = None
+) -> dict[str, Any]:
     """Every priced dish, columns left to right, top to bottom within a column; rows
     without a price (titles, headings) are skipped. NothingFound when no dish."""
     lines = [part for line in lines for part in unglue(line)]
-    items = [item for row in page_rows(lines) for item in pair_row(row)]
+    items = [item for row in rows(lines) for item in pair_row(row)]
     in_columns = column_pairs(lines)
     if len(in_columns) > len(items):
         items = in_columns

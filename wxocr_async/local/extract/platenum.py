@@ -5,7 +5,8 @@ new-energy (six after the letter, D or F first or last), the special ones ending
 character of their own (警 police, 学 driving school, 领 consulate, 挂 trailer, 港 and 澳
 cross-border, 试 test, 超 oversize) after four letters or digits, embassy (使 and six
 digits), and two-line plates (a small province-and-letter row over a large row of
-five), which are joined.
+five), which are joined. A plate read without its province, or a two-line plate's lower
+row alone, is given a second look (:func:`read_again`).
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from wxocr_async.local.extract._cards_util import compact, row_texts
-from wxocr_async.local.lines import Line, NothingFound
+import attrs
 
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+from wxocr_async.local.checks import PROVINCES, plate_serial, plate_text
+from wxocr_async.local.geometry import row_texts
+from wxocr_async.local.lines import Line, NothingFound
+from wxocr_async.local.reread import Look
+
 #: the letter after the province is never a digit, I or O
 _LETTER = str.maketrans("80521O6", "BDSZIDG")
-#: the tail never holds I or O
-_TAIL = str.maketrans("OoIl", "0011")
-#: a province character the recogniser split or mistook, on a plate's stretched type
-#: (鲁 read as 鱼 over 日: "鱼日", "鱼目", or 鱼 alone), longest first
-_PROVINCE_MISREADS = (("鱼日", "鲁"), ("鱼目", "鲁"), ("鱼", "鲁"))
 _PLATE = re.compile(f"([{PROVINCES}])([A-Z0-9])([A-Z0-9]{{5,6}})")
 _GREEN = re.compile(r"[DF][A-HJ-NP-Z0-9]\d{4}|\d{5}[DF]")
 _BLUE = re.compile(r"[A-HJ-NP-Z0-9]{5}")
@@ -39,26 +38,32 @@ _LOWER_ROW = re.compile(f"[A-HJ-NP-Z0-9]{{5}}|[A-HJ-NP-Z0-9]{{4}}[{SUFFIXES}]")
 _RANK_GREEN, _RANK_SPECIAL, _RANK_BLUE = 3, 2, 1
 
 
-def extract(lines: Sequence[Line], size: tuple[int, int]) -> dict[str, Any]:
+def extract(
+    lines: Sequence[Line], size: tuple[int, int], look: Look | None = None
+) -> dict[str, Any]:
     """The most plate-like text (green 8-character plates, then special ones, then
-    7-character ones; then the tallest line); NothingFound when no text reads as a
-    plate."""
+    7-character ones; then the tallest line), after a second look when the first reading
+    has none; NothingFound when no text reads as a plate."""
+    try:
+        return {"number": _plate(lines)}
+    except NothingFound:
+        if look is None:
+            raise
+    return {"number": _plate(read_again(lines, look))}
+
+
+def _plate(lines: Sequence[Line]) -> str:
     found: list[tuple[int, float, str]] = []
-    texts = [(_cleaned(line.text), line.height) for line in lines]
-    texts += [(_cleaned(text), max(line.height for line in row)) for text, row in row_texts(lines)]
+    texts = [(plate_text(line.text), line.height) for line in lines]
+    texts += [
+        (plate_text(text), max(line.height for line in row)) for text, row in row_texts(lines)
+    ]
     texts += _two_line_plates(lines)
     for text, height in texts:
         found += _plates_in(text, height)
     if not found:
         raise NothingFound("no plate number")
-    return {"number": max(found)[2]}
-
-
-def _cleaned(text: str) -> str:
-    cleaned = re.sub(r"[·•.\-:]", "", compact(text)).upper()
-    for misread, province in _PROVINCE_MISREADS:
-        cleaned = cleaned.replace(misread, province)
-    return cleaned
+    return max(found)[2]
 
 
 def _plates_in(text: str, height: float) -> list[tuple[int, float, str]]:
@@ -66,14 +71,12 @@ def _plates_in(text: str, height: float) -> list[tuple[int, float, str]]:
     for province, letter, body, suffix in _SPECIAL.findall(text):
         letter = letter.translate(_LETTER)
         if letter.isalpha() and letter not in "IO":
-            found.append(
-                (_RANK_SPECIAL, height, province + letter + body.translate(_TAIL) + suffix)
-            )
+            found.append((_RANK_SPECIAL, height, province + letter + plate_serial(body) + suffix))
     for before, after in _EMBASSY.findall(text):
         found.append((_RANK_SPECIAL, height, f"使{before}" if before else f"{after}使"))
     for province, letter, tail in _PLATE.findall(text):
         letter = letter.translate(_LETTER)
-        tail = tail.translate(_TAIL)
+        tail = plate_serial(tail)
         if not letter.isalpha() or letter in "IO":
             continue
         if len(tail) == 6 and _GREEN.fullmatch(tail):
@@ -88,13 +91,51 @@ def _two_line_plates(lines: Sequence[Line]) -> list[tuple[str, float]]:
     the plate they make, and the lower row's height."""
     joined = []
     for upper in lines:
-        top = _UPPER_ROW.fullmatch(_cleaned(upper.text))
+        top = _UPPER_ROW.fullmatch(plate_text(upper.text))
         if top is None:
             continue
         for lower in lines:
-            bottom = _cleaned(lower.text).translate(_TAIL)
+            bottom = plate_serial(plate_text(lower.text))
             below = upper.bottom - 0.3 * upper.height <= lower.top <= upper.bottom + upper.height
             overlaps = lower.left < upper.right and upper.left < lower.right
             if below and overlaps and lower.height > upper.height and _LOWER_ROW.fullmatch(bottom):
                 joined.append((top.group(1) + top.group(2) + bottom, lower.height))
     return joined
+
+
+#: a plate read without its province character ("B·F52673"): the detector's box began
+#: one character late on the plate's stretched type
+_NO_PROVINCE = re.compile(r"[A-Z][·•.]?[A-Z0-9]{5,6}")
+
+
+def read_again(lines: Sequence[Line], look: Look) -> list[Line]:
+    """The lines with plates read again: one read without its province, from a region
+    reaching one character further left; and the lower row of a two-line plate whose
+    small upper row (province and letter) was not read, with that row read from the band
+    above it."""
+    out = []
+    for line in lines:
+        text = line.text.replace(" ", "")
+        if _NO_PROVINCE.fullmatch(text):
+            line = _with_province(line, look)
+        elif _LOWER_ROW.fullmatch(text):
+            out.extend(_upper_row(line, look))
+        out.append(line)
+    return out
+
+
+def _with_province(line: Line, look: Look) -> Line:
+    h = line.height
+    wider = look.read(line.top - 0.1 * h, line.bottom + 0.1 * h, line.left - 1.3 * h, line.right)
+    if wider and wider.text.endswith(line.text[-4:]) and len(wider.text) > len(line.text):
+        return attrs.evolve(line, text=wider.text)
+    return line
+
+
+def _upper_row(lower: Line, look: Look) -> list[Line]:
+    """The band above a two-line plate's lower row (about half its height, over its
+    middle), read as one line, enlarged: its small characters are few pixels."""
+    h, w = lower.height, lower.right - lower.left
+    top, bottom = lower.top - 0.75 * h, lower.top + 0.05 * h
+    upper = look.read(top, bottom, lower.left + 0.1 * w, lower.right - 0.1 * w, enlarge=2.0)
+    return [upper] if upper else []

@@ -1,4 +1,10 @@
-"""What the recogniser reads that a mainland document does not print, turned back.
+"""Normalising recognised text: one place for every rule that rewrites what was read.
+
+* :func:`fold_document_text`, applied to every line of a mainland document before its
+  extractor sees it (see below);
+* :func:`compact` and :func:`spaced`, for matching: spaces dropped (one kept between Latin
+  words) and full-width digits, letters and punctuation made ASCII;
+* :func:`clean`, for a value as WeChat replies with it.
 
 PP-OCRv6 reads simplified and traditional Chinese alike, and now and then answers a
 simplified glyph with its traditional form ("民族漢", "粵B·12345", "號碼"); it also returns
@@ -66,3 +72,32 @@ def fold_document_text(text: str) -> str:
     """``text`` read on a mainland document: traditional forms of its vocabulary folded,
     and the gaps between glyphs dropped."""
     return _GAP.sub("", text.translate(_FOLD)).strip()
+
+
+_FULL_WIDTH = str.maketrans(
+    "０１２３４５６７８９ＡＢＣＤＥＦＧＨＪＫＬＭＮＰＱＲＳＴＵＶＷＸＹＺ．－：，（）／",
+    "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ.-:,()/",
+)
+_SPACES = re.compile(r"\s+")
+
+
+def compact(text: str) -> str:
+    """Text without spaces and with full-width digits/letters/punctuation made ASCII."""
+    return _SPACES.sub("", text).translate(_FULL_WIDTH)
+
+
+def spaced(text: str) -> str:
+    """:func:`compact`, but one space kept between Latin words ("Kung Pao Chicken")."""
+    text = _SPACES.sub(" ", text.translate(_FULL_WIDTH)).strip()
+    return re.sub(r" (?![A-Za-z0-9])|(?<![A-Za-z0-9.,']) ", "", text)
+
+
+#: printed full-width punctuation that WeChat replies with in half-width form (the rest,
+#: such as "：" and "；", it keeps as printed)
+_HALF_WIDTH = str.maketrans({"（": "(", "）": ")", "，": ","})
+
+
+def clean(text: str) -> str:
+    """A value read after its label, as WeChat replies with it: without spaces and the
+    colons/punctuation it may start with, its brackets and commas half width."""
+    return _SPACES.sub("", text).translate(_HALF_WIDTH).lstrip(":：;；,，.、")
