@@ -27,7 +27,14 @@ from .endpoints import (
     lookup,
     names_text,
 )
-from .engines import Engine, EngineName, LocalRecognition, QuotaFallback, WeChatEngine
+from .engines import (
+    Engine,
+    EngineName,
+    LocalRecognition,
+    QuotaFallback,
+    Recognition,
+    WeChatEngine,
+)
 from .errors import ClientClosed, InvalidInput, WxOcrError
 from .fetch import ImageFetcher
 from .images import ImageInput, PreparedImage, is_file_object, is_path, load
@@ -480,7 +487,8 @@ class OcrClient:
 
         async def work() -> tuple[dict[str, Any], EngineName]:
             prepared = await self._prepare(image) if image is not None else None
-            return await self._route.recognise(endpoint, prepared, img_url, mode, seconds)
+            job = Recognition(endpoint, prepared, img_url, mode, seconds)
+            return await self._route.recognise(job)
 
         return await self._calls.guarded(endpoint.path, work)
 

@@ -7,6 +7,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
+import attrs
+
 from .caller import WeChatCaller
 from .endpoints import Endpoint
 from .errors import QuotaExceeded, RequestTimeout, WxOcrError
@@ -26,18 +28,23 @@ log = logging.getLogger("wxocr_async.engines")
 Reply: TypeAlias = "tuple[dict[str, Any], EngineName]"
 
 
+@attrs.frozen
+class Recognition:
+    """One image (or ``img_url``) to recognise for ``endpoint``, each attempt within
+    ``timeout`` seconds."""
+
+    endpoint: Endpoint[Any]
+    image: PreparedImage | None
+    img_url: str | None
+    mode: str | None
+    timeout: float | None
+
+
 class Engine(Protocol):
     """Recognises an image (or ``img_url``) for an endpoint: WeChat's decoded reply (its
     errors raised), and the name of the engine that gave it."""
 
-    async def recognise(
-        self,
-        endpoint: Endpoint[Any],
-        image: PreparedImage | None,
-        img_url: str | None,
-        mode: str | None,
-        timeout: float | None,
-    ) -> Reply: ...
+    async def recognise(self, job: Recognition) -> Reply: ...
 
     async def start(self) -> None:
         """Be ready before the first call (load models)."""
@@ -51,18 +58,13 @@ class WeChatEngine:
     def __init__(self, caller: WeChatCaller) -> None:
         self.caller = caller
 
-    async def recognise(
-        self,
-        endpoint: Endpoint[Any],
-        image: PreparedImage | None,
-        img_url: str | None,
-        mode: str | None,
-        timeout: float | None,
-    ) -> Reply:
+    async def recognise(self, job: Recognition) -> Reply:
         def build() -> OcrRequest:
-            return build_ocr_request(endpoint, image=image, img_url=img_url, mode=mode)
+            return build_ocr_request(
+                job.endpoint, image=job.image, img_url=job.img_url, mode=job.mode
+            )
 
-        return await self.caller.ocr(endpoint, build, timeout), "wechat"
+        return await self.caller.ocr(job.endpoint, build, job.timeout), "wechat"
 
     async def start(self) -> None:
         return None
@@ -93,20 +95,14 @@ class LocalRecognition:
         self._workers = workers
         self._threads = threads
 
-    async def recognise(
-        self,
-        endpoint: Endpoint[Any],
-        image: PreparedImage | None,
-        img_url: str | None,
-        mode: str | None,
-        timeout: float | None,
-    ) -> Reply:
+    async def recognise(self, job: Recognition) -> Reply:
         from .local.messages import local_error, local_timeout
 
-        check_request(endpoint, image, img_url, mode)  # the checks a WeChat call gets
+        endpoint, image, timeout = job.endpoint, job.image, job.timeout
+        check_request(endpoint, image, job.img_url, job.mode)  # the checks a WeChat call gets
         try:
             async with asyncio.timeout(timeout):  # the download, if any
-                data = image.data if image is not None else await self._download(img_url)
+                data = image.data if image is not None else await self._download(job.img_url)
         except TimeoutError:
             raise RequestTimeout(
                 f"img_url was not downloaded within {timeout} s", endpoint=endpoint.path
@@ -154,19 +150,12 @@ class QuotaFallback:
         self.wechat = wechat
         self.local = local
 
-    async def recognise(
-        self,
-        endpoint: Endpoint[Any],
-        image: PreparedImage | None,
-        img_url: str | None,
-        mode: str | None,
-        timeout: float | None,
-    ) -> Reply:
+    async def recognise(self, job: Recognition) -> Reply:
         try:
-            return await self.wechat.recognise(endpoint, image, img_url, mode, timeout)
+            return await self.wechat.recognise(job)
         except QuotaExceeded:
-            log.info("%s: the quota is spent; recognising locally", endpoint.path)
-        return await self.local.recognise(endpoint, image, img_url, mode, timeout)
+            log.info("%s: the quota is spent; recognising locally", job.endpoint.path)
+        return await self.local.recognise(job)
 
     async def start(self) -> None:
         await self.local.start()

@@ -4,9 +4,13 @@ neither the emulator, nor ``aiohttp.web``, nor the engine)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TypeVar
 
 from .. import __version__
 from ..endpoints import BY_METHOD, names_text
+
+N = TypeVar("N", int, float)
 
 PROG = "wxocr"
 #: seconds a client has to deliver a whole request to ``wxocr serve``, and its connections
@@ -213,20 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
-    return value
+    return _positive(float, "number", text)
 
 
 def _positive_int(text: str) -> int:
+    return _positive(int, "integer", text)
+
+
+def _positive(kind: Callable[[str], N], name: str, text: str) -> N:
+    """``text`` as a positive finite ``kind``, else argparse's usage error."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
+        value = kind("0")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive {name}, not {text!r}")
     return value
