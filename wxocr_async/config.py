@@ -151,7 +151,8 @@ class ClientConfig:
 
     def build(self, env: Mapping[str, str] | None = None, **options: Any) -> OcrClient:
         """A new :class:`~wxocr_async.OcrClient` (:meth:`resolved` first); ``options`` go
-        to its constructor as well (``on_attempt=``, ``retry=``, ...)."""
+        to its constructor as well (``on_attempt=``, ``retry=``, ``store=``: then none is
+        made from ``redis_url``, ...)."""
         from .client import DEFAULT_BASE_URL, OcrClient
 
         config = self.resolved(env)
@@ -170,7 +171,7 @@ class ClientConfig:
         common["local_workers"] = workers
         if config.engine == "local":
             return OcrClient(engine="local", **{**common, **options})
-        if config.redis_url is not None:
+        if config.redis_url is not None and "store" not in options:  # a store of the caller's
             from .redis_store import RedisStore
 
             common["store"] = RedisStore.from_url(config.redis_url)

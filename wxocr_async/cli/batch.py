@@ -17,7 +17,7 @@ from ..endpoints import lookup, names_text
 from ..errors import ERRCODE_LOCAL_QUOTA, InvalidInput, QuotaExceeded, WxOcrError
 from ..jobs import Input, ResultsFile, Shard, Tally, finished_inputs, input_lister, result_line
 from ..naming import Naming
-from .config import check_store, client_from_env, client_options, redis_url
+from .config import check_store, client_from_env, client_options
 from .errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -183,9 +183,6 @@ def _summary(job: BatchJob, tally: Tally, spent: WxOcrError | None, signum: int 
     say("\n".join(lines))
 
 
-__all__ = ["BatchJob", "describe_tally", "run"]
-
-
 def batch_job(args: argparse.Namespace) -> BatchJob:
     """The :class:`~wxocr_async.cli.batch.BatchJob` the command line asks for (usage
     errors refused here, before anything is read or sent)."""
@@ -236,8 +233,9 @@ async def batch_command(args: argparse.Namespace) -> int:
     options["daily_quota"] = args.daily_quota
     # offline, every core recognises: one worker process per core
     options["local_workers"] = default_workers()
-    async with client_from_env(store_url=args.store, **options) as ocr:
-        await check_store(ocr, redis_url(args.store))  # now, not once per input
+    ocr, store = client_from_env(store_url=args.store, **options)
+    async with ocr:
+        await check_store(store)  # now, not once per input
         results = await asyncio.to_thread(ResultsFile, job.out)  # locked: one run per file
         if not results.locked:
             say(
@@ -264,3 +262,6 @@ def progress_interval() -> float:
     except ValueError:
         value = PLAIN_INTERVAL
     return value if 0 < value < float("inf") else PLAIN_INTERVAL
+
+
+__all__ = ["BatchJob", "batch_command", "batch_job", "describe_tally", "run"]

@@ -44,7 +44,8 @@ async def recognise_one(
 async def single_command(args: argparse.Namespace) -> int:
     """``wxocr ENDPOINT PATH|URL``: the exit status."""
     endpoint = BY_METHOD[COMMAND_METHODS[args.command]]
-    async with client_from_env(store_url=args.store, **client_options(args)) as ocr:
+    ocr, _ = client_from_env(store_url=args.store, **client_options(args))
+    async with ocr:
         return await recognise_one(
             ocr, endpoint, args.source, naming=args.naming, mode=getattr(args, "mode", None)
         )
