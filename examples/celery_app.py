@@ -29,6 +29,7 @@ from wxocr_async.jobs import (
     finished_inputs,
     input_lister,
     line_status,
+    pending,
     recognise_many,
 )
 
@@ -59,13 +60,13 @@ def run(
     in chunks; append the lines to ``out`` as each chunk comes back; the statuses counted."""
     wire = resolve_endpoint(endpoint).name  # a wire or a method name
     done = finished_inputs(out, wire)
-    inputs = [(i.key, i.target) for i in input_lister(source)() if i.key not in done]
+    inputs = [(i.key, i.target) for i in pending(input_lister(source)(), done, out=out)]
     chunks = [inputs[i : i + chunk] for i in range(0, len(inputs), chunk)]
-    pending = [recognise_task.delay(wire, c, options) for c in chunks]
+    submitted = [recognise_task.delay(wire, c, options) for c in chunks]
     statuses: Counter[str] = Counter()
     results = ResultsFile(out)
     try:
-        for result in pending:
+        for result in submitted:
             for line in result.get(timeout=600):
                 results.append(line.encode())
                 statuses[line_status(line)] += 1

@@ -25,6 +25,7 @@ from wxocr_async.jobs import (
     finished_inputs,
     input_lister,
     line_status,
+    pending,
     recognise_many,
 )
 
@@ -36,7 +37,7 @@ def run(
     ok there; the statuses counted."""
     wire = resolve_endpoint(endpoint).name  # a wire or a method name
     done = finished_inputs(out, wire)
-    inputs = [i for i in input_lister(source)() if i.key not in done]  # Input(key, target)
+    inputs = list(pending(input_lister(source)(), done, out=out))  # Input(key, target)
     chunks = [inputs[i : i + chunk] for i in range(0, len(inputs), chunk)]
     endpoints = [wire] * len(chunks)  # recognise_many(endpoint, items, config)
     futures = client.map(recognise_many, endpoints, chunks, config=config, pure=False)

@@ -35,7 +35,15 @@ from .batch import resolve_endpoint
 from .config import ClientConfig
 from .endpoints import Endpoint
 from .errors import InvalidInput
-from .jobs import ResultsFile, Shard, Tally, finished_inputs, input_lister, result_line
+from .jobs import (
+    ResultsFile,
+    Shard,
+    Tally,
+    finished_inputs,
+    input_lister,
+    pending,
+    result_line,
+)
 from .jobs.many import ClientThread
 from .naming import Naming
 
@@ -70,19 +78,12 @@ def read_inputs(
     if isinstance(shard, str):
         shard = Shard.parse(shard)
     done: set[str] = set()
-    excluded = None
     if out is not None:
         out = os.fspath(out)
-        excluded = os.path.realpath(out)  # the results file, if it sits among the inputs
         wanted = resolve_endpoint(endpoint).name if endpoint is not None else None
         done = finished_inputs(out, wanted)
-    rows = [
-        {"path": item.key, "target": item.target}
-        for item in lister()
-        if (shard is None or item.key in shard)
-        and item.key not in done
-        and (excluded is None or os.path.realpath(item.target) != excluded)
-    ]
+    todo = pending(lister(), done, shard=shard, out=out)
+    rows = [{"path": item.key, "target": item.target} for item in todo]
     return ray.data.from_items(rows)
 
 

@@ -15,7 +15,16 @@ import attrs
 from ..client import OcrClient
 from ..endpoints import lookup, names_text
 from ..errors import ERRCODE_LOCAL_QUOTA, InvalidInput, QuotaExceeded, WxOcrError
-from ..jobs import Input, ResultsFile, Shard, Tally, finished_inputs, input_lister, result_line
+from ..jobs import (
+    Input,
+    ResultsFile,
+    Shard,
+    Tally,
+    finished_inputs,
+    input_lister,
+    pending,
+    result_line,
+)
 from ..naming import Naming
 from .config import check_store, client_from_env, client_options
 from .errors import (
@@ -99,11 +108,7 @@ def plan(job: BatchJob) -> tuple[set[str], int]:
 
 
 def _selected(job: BatchJob, done: set[str]) -> Iterator[Input]:
-    out = os.path.realpath(job.out)  # the results file, if it sits among the inputs
-    for item in job.list_inputs():
-        wanted = (job.shard is None or item.key in job.shard) and item.key not in done
-        if wanted and os.path.realpath(item.target) != out:
-            yield item
+    return pending(job.list_inputs(), done, shard=job.shard, out=job.out)
 
 
 async def run(job: BatchJob, ocr: OcrClient, progress: Progress, results: ResultsFile) -> int:

@@ -2,7 +2,8 @@
 any engine (Ray, Dask, Celery, Spark, ``multiprocessing``, Kubernetes).
 
 - Inputs: :func:`input_lister` lists a DIR | GLOB | MANIFEST lazily, as :class:`Input`;
-  :class:`Shard` and :func:`shard_of` split them by a stable hash.
+  :class:`Shard` and :func:`shard_of` split them by a stable hash; :func:`pending` keeps
+  those still to do (a shard's, not already ok, not the results file).
 - Results: :func:`result_line` is one input's JSON line; :class:`ResultsFile` appends
   lines, one writer at a time; :func:`finished_inputs` reads back the inputs already
   ``ok`` (and cuts off a torn last line), which is what a resume skips.
@@ -12,7 +13,15 @@ any engine (Ray, Dask, Celery, Spark, ``multiprocessing``, Kubernetes).
   made once per process from a :class:`~wxocr_async.config.ClientConfig`.
 """
 
-from .inputs import JOB_INDEX_VARIABLE, MAX_MANIFEST_LINE, Input, Shard, input_lister, shard_of
+from .inputs import (
+    JOB_INDEX_VARIABLE,
+    MAX_MANIFEST_LINE,
+    Input,
+    Shard,
+    input_lister,
+    pending,
+    shard_of,
+)
 from .many import close_clients, recognise_many
 from .results import MAX_RESULT_LINE, ResultsFile, finished_inputs, result_line
 from .tally import Tally, line_status
@@ -29,6 +38,7 @@ __all__ = [
     "finished_inputs",
     "input_lister",
     "line_status",
+    "pending",
     "recognise_many",
     "result_line",
     "shard_of",

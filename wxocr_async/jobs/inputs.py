@@ -10,7 +10,7 @@ import glob
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 import attrs
 
@@ -79,6 +79,24 @@ def shard_of(key: str, count: int) -> int:
     """The shard (1..count) an input falls in: the same on every machine and Python."""
     digest = hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).digest()
     return int.from_bytes(digest, "big") % count + 1
+
+
+def pending(
+    inputs: Iterable[Input],
+    done: Collection[str] = (),
+    *,
+    shard: Shard | None = None,
+    out: str | None = None,
+) -> Iterator[Input]:
+    """The inputs still to do: those of ``shard`` (if given), not already ``ok`` in the
+    results file (``done``: :func:`~wxocr_async.jobs.finished_inputs`), and not that
+    results file ``out`` itself, should it sit among the inputs."""
+    excluded = os.path.realpath(out) if out is not None else None
+    for item in inputs:
+        if (shard is not None and item.key not in shard) or item.key in done:
+            continue
+        if excluded is None or os.path.realpath(item.target) != excluded:
+            yield item
 
 
 def input_lister(source: str) -> Callable[[], Iterator[Input]]:
