@@ -37,6 +37,7 @@ from .errors import (
     WxOcrError,
 )
 from .images import MAX_IMAGE_BYTES
+from .inspection import FieldSource, Inspection, SeenLine
 from .limits import QuotaScope
 from .models import (
     BankCardResult,
@@ -90,11 +91,13 @@ __all__ = [
     "DiskError",
     "DriverLicenseResult",
     "Endpoint",
+    "FieldSource",
     "ForceRefreshPolicy",
     "HTTPStatusError",
     "IdCardResult",
     "ImageSize",
     "ImageTooLarge",
+    "Inspection",
     "InvalidCredential",
     "InvalidImageData",
     "InvalidImageUrl",
@@ -117,6 +120,7 @@ __all__ = [
     "RequestTimeout",
     "ResultsFileBusy",
     "RetryPolicy",
+    "SeenLine",
     "StaticTokenSource",
     "StoreUnavailable",
     "SystemBusy",

@@ -28,6 +28,7 @@ from .endpoints import (
     names_text,
 )
 from .engines import (
+    Answer,
     Engine,
     EngineName,
     LocalRecognition,
@@ -38,6 +39,7 @@ from .engines import (
 from .errors import ClientClosed, InvalidInput, WxOcrError
 from .fetch import ImageFetcher
 from .images import ImageInput, PreparedImage, is_file_object, is_path, load
+from .inspection import Inspection
 from .limits import Limits, QuotaScope
 from .models import (
     BankCardResult,
@@ -441,8 +443,8 @@ class OcrClient:
 
         async def call(item: object) -> Any:
             image, url = image_or_url(item)
-            payload, engine = await self._request(found, image, url, mode, timeout)  # type: ignore[arg-type]
-            return structure_result(found, payload, engine=engine)
+            answer = await self._request(found, image, url, mode, timeout)  # type: ignore[arg-type]
+            return structure_result(found, answer.reply, engine=answer.engine)
 
         return run_batch(call, source, concurrency=concurrency, ordered=bool(ordered))
 
@@ -456,8 +458,8 @@ class OcrClient:
         mode: ImageMode | None,
         timeout: Timeout,
     ) -> R:
-        payload, engine = await self._request(endpoint, image, img_url, mode, timeout)
-        return structure_result(endpoint, payload, engine=engine)
+        answer = await self._request(endpoint, image, img_url, mode, timeout)
+        return structure_result(endpoint, answer.reply, engine=answer.engine)
 
     async def request_ocr(
         self,
@@ -469,8 +471,28 @@ class OcrClient:
         timeout: Timeout = NOT_GIVEN,
     ) -> dict[str, Any]:
         """One OCR call returning WeChat's decoded JSON reply (errors raised)."""
-        payload, _ = await self._request(endpoint, image, img_url, mode, timeout)
-        return payload
+        return (await self._request(endpoint, image, img_url, mode, timeout)).reply
+
+    async def inspect(
+        self,
+        endpoint: str | Endpoint[Any],
+        image: ImageInput | None = None,
+        *,
+        img_url: str | None = None,
+        mode: ImageMode | None = None,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> Inspection:
+        """One recognition with what its reply was read from: the text lines the local
+        engine read (their corners in image pixels) and the lines each field came from;
+        from WeChat, the positions its reply gives (``comm``'s items, ``cert_position``).
+        ``endpoint``: a wire or method name (``"idcard"``, ``"vehicle_license"``). Errors
+        are raised as by the endpoint methods."""
+        found = endpoint if isinstance(endpoint, Endpoint) else lookup(endpoint)
+        if found is None:
+            raise InvalidInput(f"unknown endpoint {endpoint!r}; one of: {names_text()}")
+        answer = await self._request(found, image, img_url, mode, timeout, inspect=True)
+        assert answer.inspection is not None
+        return answer.inspection
 
     async def _request(
         self,
@@ -479,15 +501,17 @@ class OcrClient:
         img_url: str | None,
         mode: str | None,
         timeout: Timeout,
-    ) -> tuple[dict[str, Any], EngineName]:
+        *,
+        inspect: bool = False,
+    ) -> Answer:
         """The decoded reply, and which engine gave it."""
         seconds = self._resolve(timeout)
         check_one_source(image, img_url)  # before reading any file
         check_mode(endpoint, mode)
 
-        async def work() -> tuple[dict[str, Any], EngineName]:
+        async def work() -> Answer:
             prepared = await self._prepare(image) if image is not None else None
-            job = Recognition(endpoint, prepared, img_url, mode, seconds)
+            job = Recognition(endpoint, prepared, img_url, mode, seconds, inspect)
             return await self._route.recognise(job)
 
         return await self._calls.guarded(endpoint.path, work)

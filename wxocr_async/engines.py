@@ -14,6 +14,7 @@ from .endpoints import Endpoint
 from .errors import QuotaExceeded, RequestTimeout, WxOcrError
 from .fetch import ImageFetcher
 from .images import PreparedImage
+from .inspection import Inspection, from_wechat_reply
 from .limits import Limits
 from .protocol import OcrRequest, build_ocr_request, check_reply, check_request
 
@@ -25,7 +26,15 @@ EngineName: TypeAlias = Literal["wechat", "local"]
 
 log = logging.getLogger("wxocr_async.engines")
 
-Reply: TypeAlias = "tuple[dict[str, Any], EngineName]"
+
+@attrs.frozen
+class Answer:
+    """An engine's answer: WeChat's decoded reply, the engine that gave it, and, when the
+    recognition asked for it, what the reply was read from."""
+
+    reply: dict[str, Any]
+    engine: EngineName
+    inspection: Inspection | None = None
 
 
 @attrs.frozen
@@ -38,13 +47,15 @@ class Recognition:
     img_url: str | None
     mode: str | None
     timeout: float | None
+    #: also say what the reply was read from (:class:`~wxocr_async.inspection.Inspection`)
+    inspect: bool = False
 
 
 class Engine(Protocol):
     """Recognises an image (or ``img_url``) for an endpoint: WeChat's decoded reply (its
     errors raised), and the name of the engine that gave it."""
 
-    async def recognise(self, job: Recognition) -> Reply: ...
+    async def recognise(self, job: Recognition) -> Answer: ...
 
     async def start(self) -> None:
         """Be ready before the first call (load models)."""
@@ -58,13 +69,18 @@ class WeChatEngine:
     def __init__(self, caller: WeChatCaller) -> None:
         self.caller = caller
 
-    async def recognise(self, job: Recognition) -> Reply:
+    async def recognise(self, job: Recognition) -> Answer:
         def build() -> OcrRequest:
             return build_ocr_request(
                 job.endpoint, image=job.image, img_url=job.img_url, mode=job.mode
             )
 
-        return await self.caller.ocr(job.endpoint, build, job.timeout), "wechat"
+        reply = await self.caller.ocr(job.endpoint, build, job.timeout)
+        seen = None
+        if job.inspect:
+            seen = from_wechat_reply(job.endpoint.name, reply)
+            seen = attrs.evolve(seen, image=job.image.data if job.image is not None else None)
+        return Answer(reply, "wechat", seen)
 
     async def start(self) -> None:
         return None
@@ -95,7 +111,7 @@ class LocalRecognition:
         self._workers = workers
         self._threads = threads
 
-    async def recognise(self, job: Recognition) -> Reply:
+    async def recognise(self, job: Recognition) -> Answer:
         from .local.messages import local_error, local_timeout
 
         endpoint, image, timeout = job.endpoint, job.image, job.timeout
@@ -109,13 +125,19 @@ class LocalRecognition:
             ) from None
         # starting the engine and waiting for a slot or a worker are not the image's time
         engine = await self.started()
+        seen = None
         async with self._limits.slot():
             try:
-                reply = await engine.recognise(endpoint.name, data, timeout=timeout)
+                if job.inspect:
+                    seen = await engine.inspect(endpoint.name, data, timeout=timeout)
+                    seen = attrs.evolve(seen, image=data)
+                    reply = dict(seen.reply)
+                else:
+                    reply = await engine.recognise(endpoint.name, data, timeout=timeout)
             except TimeoutError:
                 raise local_timeout(timeout, endpoint.path) from None
         try:
-            return check_reply(reply, endpoint.path), "local"
+            return Answer(check_reply(reply, endpoint.path), "local", seen)
         except WxOcrError as exc:
             raise local_error(exc, endpoint.name) from None
 
@@ -150,7 +172,7 @@ class QuotaFallback:
         self.wechat = wechat
         self.local = local
 
-    async def recognise(self, job: Recognition) -> Reply:
+    async def recognise(self, job: Recognition) -> Answer:
         try:
             return await self.wechat.recognise(job)
         except QuotaExceeded:

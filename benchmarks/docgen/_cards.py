@@ -115,7 +115,7 @@ def idcard_front(rng: random.Random, layout: str = "standard") -> Drawn:
         "id": number,
         "birth": f"{birth:%Y-%m-%d}",
     }
-    return c.image, truth, {"address_lines": address_lines}
+    return c.image, truth, {"address_lines": address_lines, "drawn": list(c.lines)}
 
 
 def idcard_back(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:

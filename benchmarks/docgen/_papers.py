@@ -131,7 +131,7 @@ def driving(rng: random.Random, layout: str = "standard") -> Drawn:
         f"{city.province}{city.name.removeprefix(city.province)}公安局交通警察支队",
         rng,
     )
-    return c.image, truth, {"address_lines": address_lines}
+    return c.image, truth, {"address_lines": address_lines, "drawn": list(c.lines)}
 
 
 CAR_CLASSES = ("C1", "C1", "C1", "C2", "C2", "B2", "A1", "A2", "C1E", "B1")

@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("source", metavar="PATH|URL", help="an image file or an http(s) URL")
+        p.add_argument(
+            "--annotate",
+            metavar="OUT.png",
+            help="also write the image with the boxes of the lines read and of each field "
+            "(needs the [images] extra)",
+        )
         if command in MODE_COMMANDS:
             p.add_argument("--mode", choices=("photo", "scan"), help="WeChat's legacy type=")
 

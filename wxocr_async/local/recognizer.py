@@ -18,10 +18,13 @@ import attrs
 
 from ..image_header import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, pixel_problem
 from ..images import sniff_image_type
+from ..inspection import FieldSource, SeenLine
 from . import model
 from .extract import extract
 from .lines import Line, NothingFound
+from .provenance import trace_fields
 from .reread import Look
+from .text import MAINLAND_DOCUMENTS, fold_forms
 
 #: errcode / errmsg WeChat gives when nothing of the kind is in the image, or the data
 #: is not an image it can decode
@@ -63,12 +66,24 @@ def _lines(image: Any) -> tuple[list[Line], tuple[int, int]]:
 @attrs.frozen
 class Outcome:
     """What one recognition in a worker gave: the reply, the seconds the worker spent on
-    it, and the traceback of an unexpected exception (for the parent to log: a worker
-    process has no logging of the user's)."""
+    it, the traceback of an unexpected exception (for the parent to log: a worker process
+    has no logging of the user's), and, when asked for, what it saw."""
 
     reply: dict[str, Any]
     seconds: float
     failure: str | None = None
+    seen: Seen | None = None
+
+
+@attrs.frozen
+class Seen:
+    """The lines a recognition read, in the pixels of the image as sent (a page found
+    turned is turned back), lines read again last; the image's (width, height); and
+    each reply field's sources (:mod:`.provenance`)."""
+
+    lines: tuple[SeenLine, ...]
+    size: tuple[int, int]
+    fields: tuple[FieldSource, ...] = ()
 
 
 def recognise(endpoint: str, data: bytes) -> dict[str, Any]:
@@ -76,21 +91,26 @@ def recognise(endpoint: str, data: bytes) -> dict[str, Any]:
     return run(endpoint, data).reply
 
 
-def run(endpoint: str, data: bytes) -> Outcome:
-    """:func:`recognise`, timed, with any unexpected exception's traceback. An image the
-    model or OpenCV cannot process is 101002 (the same image fails the same way again:
-    not -1, which asks for a retry); a bug in an extractor is -1, WeChat's system error."""
+def run(endpoint: str, data: bytes, inspect: bool = False) -> Outcome:
+    """:func:`recognise`, timed, with any unexpected exception's traceback, and with
+    ``inspect`` what it saw. An image the model or OpenCV cannot process is 101002 (the
+    same image fails the same way again: not -1, which asks for a retry); a bug in an
+    extractor is -1, WeChat's system error."""
     started = time.perf_counter()
     failure = None
+    seen = None
     try:
-        reply = _recognise(endpoint, data)
+        reply, seen = _recognise(endpoint, data)
+        if inspect and seen is not None and reply["errcode"] == 0:
+            fold = fold_forms if endpoint in MAINLAND_DOCUMENTS else None
+            seen = attrs.evolve(seen, fields=trace_fields(reply, seen.lines, fold))
     except _Unprocessable as exc:
         failure = exc.trace
         reply = {**NOT_AN_IMAGE, "errmsg": f"decode image failed ({exc})"}
     except Exception as exc:
         failure = traceback.format_exc()
         reply = {"errcode": -1, "errmsg": f"system error ({type(exc).__name__})"}
-    return Outcome(reply, time.perf_counter() - started, failure)
+    return Outcome(reply, time.perf_counter() - started, failure, seen if inspect else None)
 
 
 class _Unprocessable(Exception):
@@ -101,40 +121,63 @@ class _Unprocessable(Exception):
         self.trace = traceback.format_exc()
 
 
-def _recognise(endpoint: str, data: bytes) -> dict[str, Any]:
+def _recognise(endpoint: str, data: bytes) -> tuple[dict[str, Any], Seen | None]:
     problem = pixel_problem(data)  # the engine checked already; a worker never trusts it
     if problem is not None:
-        return {**NOT_AN_IMAGE, "errmsg": f"decode image failed: {problem}"}
+        return {**NOT_AN_IMAGE, "errmsg": f"decode image failed: {problem}"}, None
     try:
         image = decode(data)
         if image is None:
-            return dict(NOT_AN_IMAGE)
+            return dict(NOT_AN_IMAGE), None
         lines, size = _lines(image)
     except Exception as exc:  # OpenCV's own bounds; a 5 x 15000 strip; odd channels
         raise _Unprocessable(exc) from exc
+    look = Look(image)
     try:
-        fields = _fields(endpoint, image, lines, size)
+        fields = extract(endpoint, lines, size, look)
+        return {"errcode": 0, "errmsg": "ok", **fields}, _seen(lines, look.seen, 0, size)
     except NothingFound:
-        fields = None
-    for turn in _turns(endpoint, size) if fields is None else ():
+        first = _seen(lines, look.seen, 0, size)
+    for turn in _turns(endpoint, size):
         turned = _turned(image, turn)
         try:
             turned_lines, turned_size = _lines(turned)
         except Exception as exc:
             raise _Unprocessable(exc) from exc
+        look = Look(turned)
         try:
-            fields = _fields(endpoint, turned, turned_lines, turned_size)
-            break
+            fields = extract(endpoint, turned_lines, turned_size, look)
         except NothingFound:
             continue
-    if fields is None:
-        return dict(NOT_FOUND)
-    return {"errcode": 0, "errmsg": "ok", **fields}
+        seen = _seen(turned_lines, look.seen, turn, size)
+        return {"errcode": 0, "errmsg": "ok", **fields}, seen
+    return dict(NOT_FOUND), first
 
 
-def _fields(endpoint: str, image: Any, lines: list[Line], size: tuple[int, int]) -> dict[str, Any]:
-    """The reply fields of these lines; the extractor may look at the image again."""
-    return extract(endpoint, lines, size, Look(image))
+def _seen(lines: list[Line], looked: list[Line], turn: int, size: tuple[int, int]) -> Seen:
+    """What a reading of the image turned ``turn`` quarters clockwise saw, in the pixels
+    of the image as sent (``size``: its width and height)."""
+    width, height = size
+
+    def back(point: tuple[float, float]) -> tuple[float, float]:
+        x, y = point
+        if turn == 1:
+            return (y, height - x)
+        if turn == 2:
+            return (width - x, height - y)
+        if turn == 3:
+            return (width - y, x)
+        return (x, y)
+
+    def seen_line(line: Line, reread: bool) -> SeenLine:
+        lt, rt, rb, lb = (back(p) for p in line.box)
+        return SeenLine(line.text, (lt, rt, rb, lb), line.score, reread)
+
+    return Seen(
+        tuple(seen_line(line, False) for line in lines)
+        + tuple(seen_line(line, True) for line in looked),
+        size,
+    )
 
 
 #: endpoints whose document, photographed upside down or sideways, is looked for again

@@ -30,6 +30,8 @@ class Look:
 
     image: Any
     fold: Callable[[str], str] = _as_read
+    #: every line read again, in order (shared by a look and its evolved copies)
+    seen: list[Line] = attrs.field(factory=list, eq=False, repr=False)
 
     @property
     def width(self) -> float:
@@ -55,10 +57,13 @@ class Look:
             crop = _enlarged(crop, enlarge)
         if contrast:
             crop = _contrasted(crop)
-        text = self.fold(model.read_line(crop)[0])
+        read, score = model.read_line(crop)
+        text = self.fold(read)
         if not text:
             return None
-        return Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)))
+        line = Line(text, ((left, top), (right, top), (right, bottom), (left, bottom)), score)
+        self.seen.append(line)
+        return line
 
 
 def _crop(image: Any, top: float, bottom: float, left: float, right: float) -> Any | None:

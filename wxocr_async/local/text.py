@@ -71,7 +71,13 @@ _GAP = re.compile(r"(?<![A-Za-z])\s+|\s+(?![A-Za-z])")
 def fold_document_text(text: str) -> str:
     """``text`` read on a mainland document: traditional forms of its vocabulary folded,
     and the gaps between glyphs dropped."""
-    return _GAP.sub("", text.translate(_FOLD)).strip()
+    return _GAP.sub("", fold_forms(text)).strip()
+
+
+def fold_forms(text: str) -> str:
+    """The traditional forms of a mainland document's vocabulary folded, one character for
+    one (indices kept)."""
+    return text.translate(_FOLD)
 
 
 _FULL_WIDTH = str.maketrans(

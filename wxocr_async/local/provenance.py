@@ -1,0 +1,252 @@
+"""Which recognised lines each reply field was read from, and where on them.
+
+Extraction reasons over rows of text and repairs what it reads (a misread digit, a label
+glued on, an address wrapped over two lines), so a field's value is seldom a line's text.
+Its sources are found by aligning characters: a field's value and each line's text are
+reduced to the characters that carry a value (letters, digits, Han; digit look-alikes read
+as digits), and lines are taken greedily by how many of the value's characters they
+supply that no line taken before did. Ties go to the line nearest the fields before it
+in the same list item (a dish's price right of its name), then to the line the value
+fills most (``性别男`` before an address that happens to hold 男), then to a line no
+field came from yet (the second of two equal dates). A value at least half
+supplied has sources; one at most two characters long must be supplied whole.
+
+A field's box is the part of its lines its characters occupy (measured by character
+widths along each line), one box around all of them when it spans several lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ..inspection import FieldSource, Quad, SeenLine, leaf_fields, quad_of
+from .checks import DIGIT_LOOKALIKES
+from .text import compact
+
+_VALUE_CHAR = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+_AS_DIGITS = str.maketrans({k: v for k, v in DIGIT_LOOKALIKES.items() if k.isalpha()})
+#: a span covering this share of its line's width or more is drawn as the whole line
+_WHOLE_LINE = 0.85
+
+
+@attrs.frozen
+class _Reduced:
+    """A text's value-carrying characters, and where each one is in the text."""
+
+    chars: str
+    where: tuple[int, ...]
+
+
+def _reduce(text: str, fold: Callable[[str], str] | None = None) -> _Reduced:
+    chars: list[str] = []
+    where: list[int] = []
+    text = compact_in_place(text)
+    for index, char in enumerate(fold(text) if fold is not None else text):
+        if _VALUE_CHAR.match(char):
+            chars.append(char.upper().translate(_AS_DIGITS))
+            where.append(index)
+    return _Reduced("".join(chars), tuple(where))
+
+
+def compact_in_place(text: str) -> str:
+    """:func:`~.text.compact`'s character mapping without dropping the spaces, so that
+    indices stay those of ``text``."""
+    return "".join(compact(char) or char for char in text)
+
+
+@attrs.frozen
+class _Candidate:
+    index: int
+    line: SeenLine
+    reduced: _Reduced
+
+
+def trace_fields(
+    reply: Mapping[str, Any],
+    lines: Sequence[SeenLine],
+    fold: Callable[[str], str] | None = None,
+) -> tuple[FieldSource, ...]:
+    """Every text or number field of ``reply`` (:func:`~wxocr_async.inspection.leaf_fields`)
+    with the lines among ``lines`` it was read from and its box. ``fold``: a mapping of one
+    character for one that extraction applied to the lines' text
+    (:func:`~.text.fold_forms` on a mainland document)."""
+    candidates = [_Candidate(i, line, _reduce(line.text, fold)) for i, line in enumerate(lines)]
+    by_box = {_rounded(line.box): i for i, line in enumerate(lines)}
+    traced: list[FieldSource] = []
+    for path, value in leaf_fields(reply):
+        positioned = _item_box(reply, path)
+        if positioned is not None:  # comm's items carry their line's own corners
+            index = by_box.get(_rounded(positioned))
+            traced.append(FieldSource(path, value, () if index is None else (index,), positioned))
+            continue
+        siblings = [
+            lines[i] for field in traced if _same_item(field.path, path) for i in field.lines
+        ]
+        claimed = {i for field in traced for i in field.lines}
+        spans = _sources(_reduce(value).chars, candidates, siblings, claimed)
+        chosen = tuple(sorted(spans))
+        boxes = [_span_box(lines[i], *spans[i]) for i in chosen]
+        traced.append(FieldSource(path, value, chosen, _around(boxes)))
+    return tuple(traced)
+
+
+def _sources(
+    value: str,
+    candidates: Sequence[_Candidate],
+    siblings: Sequence[SeenLine],
+    claimed: set[int],
+) -> dict[int, tuple[int, int]]:
+    """The lines supplying ``value``'s characters: line index -> (first, last) index of
+    the characters used in the line's text; empty when too little is supplied."""
+    if not value:
+        return {}
+    short = len(value) <= 2
+    shortest_block = 1 if short else 2
+    wanted = set(value)
+    matches: list[tuple[_Candidate, list[tuple[int, int, int]]]] = []
+    for candidate in candidates:
+        text = candidate.reduced.chars
+        if not wanted.intersection(text):
+            continue
+        blocks = [
+            (a, b, size)
+            for a, b, size in difflib.SequenceMatcher(
+                None, text, value, autojunk=False
+            ).get_matching_blocks()
+            if size >= shortest_block
+        ]
+        if blocks:
+            matches.append((candidate, blocks))
+    covered = [False] * len(value)
+    chosen: dict[int, tuple[int, int]] = {}
+    while matches and not all(covered):
+        best: tuple[tuple[float, ...], _Candidate, list[tuple[int, int, int]]] | None = None
+        for candidate, blocks in matches:
+            if candidate.index in chosen:
+                continue
+            new = [(a, b, n) for a, b, n in blocks if not all(covered[b : b + n])]
+            supplied = sum(1 for _, b, n in new for j in range(b, b + n) if not covered[j])
+            if supplied < shortest_block:
+                continue
+            fill = sum(n for _, _, n in new) / max(len(candidate.reduced.chars), 1)
+            unclaimed = candidate.index not in claimed
+            rank = (supplied, -_distance(candidate.line, siblings), fill, unclaimed)
+            if best is None or rank > best[0]:
+                best = (rank, candidate, new)
+        if best is None:
+            break
+        _, candidate, blocks = best
+        for _, b, n in blocks:
+            covered[b : b + n] = [True] * n
+        first = min(a for a, _, _ in blocks)
+        last = max(a + n - 1 for a, _, n in blocks)
+        where = candidate.reduced.where
+        chosen[candidate.index] = (where[first], where[last])
+    enough = all(covered) if short else sum(covered) * 2 >= len(value)
+    return chosen if enough else {}
+
+
+def _distance(line: SeenLine, siblings: Sequence[SeenLine]) -> float:
+    """How far ``line`` is from the nearest sibling field's line, in line heights (0
+    with no siblings), rounded so that lines about as near tie. A field is read after
+    the fields before it in its item (a price right of or below its dish's name): a line
+    before a sibling in reading order counts as far."""
+    if not siblings:
+        return 0.0
+    x, y = _centre(line.box)
+    height = max(_height(line.box), 1.0)
+
+    def apart(sibling: SeenLine) -> float:
+        sx, sy = _centre(sibling.box)
+        before = sy - y > height / 2 or (abs(sy - y) <= height / 2 and x < sx)
+        return math.dist((x, y), (sx, sy)) / height + (100.0 if before else 0.0)
+
+    return float(round(min(apart(sibling) for sibling in siblings)))
+
+
+def _same_item(a: str, b: str) -> bool:
+    """Whether two paths are fields of the same list item (``x[0].name``, ``x[0].price``)."""
+    head_a, _, _ = a.rpartition("]")
+    head_b, _, _ = b.rpartition("]")
+    return bool(head_a) and head_a == head_b
+
+
+def _item_box(reply: Mapping[str, Any], path: str) -> Quad | None:
+    """The corners a list item carries beside ``path`` (``items[3].text`` -> ``items[3].pos``)."""
+    match = re.fullmatch(r"(\w+)\[(\d+)\]\.text", path)
+    if match is None:
+        return None
+    items = reply.get(match.group(1))
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        return None
+    item = items[int(match.group(2))]
+    return quad_of(item.get("pos")) if isinstance(item, Mapping) else None
+
+
+def _rounded(box: Quad) -> tuple[tuple[int, int], ...]:
+    return tuple((round(x), round(y)) for x, y in box)
+
+
+# --- boxes ---------------------------------------------------------------------------------
+
+
+def _advance(char: str) -> float:
+    """A character's width in ems, near enough: Han and full-width forms 1, a space 0.3,
+    anything else 0.55."""
+    if char.isspace():
+        return 0.3
+    return 1.0 if unicodedata.east_asian_width(char) in "WF" else 0.55
+
+
+def _span_box(line: SeenLine, first: int, last: int) -> Quad:
+    """The part of ``line``'s box its characters ``first``..``last`` occupy."""
+    widths = [_advance(char) for char in line.text]
+    total = sum(widths) or 1.0
+    start = sum(widths[:first]) / total
+    end = sum(widths[: last + 1]) / total
+    if end - start >= _WHOLE_LINE:
+        return line.box
+    lt, rt, rb, lb = line.box
+    return (_along(lt, rt, start), _along(lt, rt, end), _along(lb, rb, end), _along(lb, rb, start))
+
+
+def _along(a: tuple[float, float], b: tuple[float, float], t: float) -> tuple[float, float]:
+    return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+
+
+def _around(boxes: Sequence[Quad]) -> Quad | None:
+    """One box: the only one, or the rectangle around all of them at the first one's slant."""
+    if not boxes:
+        return None
+    if len(boxes) == 1:
+        return boxes[0]
+    (x0, y0), (x1, y1) = boxes[0][0], boxes[0][1]
+    angle = math.atan2(y1 - y0, x1 - x0)
+    cos, sin = math.cos(angle), math.sin(angle)
+    points = [p for box in boxes for p in box]
+    us = [x * cos + y * sin for x, y in points]  # along the slant
+    vs = [-x * sin + y * cos for x, y in points]  # across it
+    u0, u1, v0, v1 = min(us), max(us), min(vs), max(vs)
+
+    def back(u: float, v: float) -> tuple[float, float]:
+        return (u * cos - v * sin, u * sin + v * cos)
+
+    return (back(u0, v0), back(u1, v0), back(u1, v1), back(u0, v1))
+
+
+def _centre(box: Quad) -> tuple[float, float]:
+    return (sum(p[0] for p in box) / 4, sum(p[1] for p in box) / 4)
+
+
+def _height(box: Quad) -> float:
+    return math.dist(box[0], box[3])
+
+
+__all__ = ["trace_fields"]
