@@ -93,6 +93,28 @@ def test_a_price_comes_from_its_own_row_not_an_equal_price_beside_it() -> None:
     assert fields["content.menu_items[1].price"].camel_path == "content.menuItems[1].price"
 
 
+def test_a_glued_price_is_its_dishs_and_digits_in_a_name_are_not_a_price() -> None:
+    lines = [
+        line("菜品027号", 0, 0, 300, 40), line("28元", 500, 0, 600, 40),
+        line("菜品028号", 0, 60, 300, 100), line("28元", 500, 60, 600, 100),
+        line("宫保鸡丁28", 0, 120, 300, 160),
+    ]  # fmt: skip
+    reply = {"content": {"menu_items": [
+        {"name": "菜品027号", "price": 28.0}, {"name": "菜品028号", "price": 28.0},
+        {"name": "宫保鸡丁", "price": 28.0},
+    ]}}  # fmt: skip
+    fields = traced(reply, lines)
+    items = [(fields[f"content.menu_items[{i}].name"].lines,
+              fields[f"content.menu_items[{i}].price"].lines) for i in range(3)]  # fmt: skip
+    assert items == [((0,), (1,)), ((2,), (3,)), ((4,), (4,))]
+
+
+def test_a_character_one_field_came_from_is_not_anothers() -> None:
+    lines = [line("出生1990年3月7日", 0, 0, 400, 40), line("110105199003070019", 0, 100, 600, 140)]
+    fields = traced({"id": "110105199003070019", "birth": "1990-03-07"}, lines)
+    assert fields["id"].lines == (1,) and fields["birth"].lines == (0,)
+
+
 def test_two_equal_dates_come_from_two_lines() -> None:
     lines = [line("2011-01-08", 0, 0, 200, 40), line("2011-01-08", 500, 0, 700, 40)]
     fields = traced({"register_date": "2011-01-08", "issue_date": "2011-01-08"}, lines)
@@ -212,6 +234,39 @@ def test_a_page_found_turned_is_drawn_on_the_image_as_sent() -> None:
         ink = (height - bottom, left, height - top, right)  # where it is once turned
         box = fields[key].box
         assert box is not None and inside(centre(extent(box)), ink, margin=5), (key, box, ink)
+
+
+@needs_model
+def test_a_photo_turned_by_its_exif_tag_is_drawn_as_it_is_shown() -> None:
+    """The engine, a browser and --annotate all turn a JPEG as its EXIF orientation says:
+    the boxes are in the pixels of the image as shown."""
+    from benchmarks.docgen import render
+    from wxocr_async.local import recognizer
+
+    document = render("idcard_front", 3, "clean")
+    stored = document.image.transpose(Image.Transpose.ROTATE_90)  # the camera's pixels
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned a quarter clockwise: upright
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", quality=92, exif=exif.tobytes())
+    outcome = recognizer.run("idcard", buffer.getvalue(), inspect=True)
+    assert outcome.reply["name"] == document.truth["name"] and outcome.seen is not None
+    assert outcome.seen.size == document.image.size
+    name = next(f for f in outcome.seen.fields if f.path == "name")
+    ink = drawn_box(document.debug["drawn"], document.truth["name"])
+    assert name.box is not None and inside(centre(extent(name.box)), ink, margin=5)
+    found = wx.Inspection("idcard", outcome.reply, "local", outcome.seen.lines, (name,))
+    with Image.open(io.BytesIO(annotated_png(buffer.getvalue(), found))) as drawn:
+        assert drawn.size == document.image.size
+        width, raw = drawn.width, drawn.convert("RGB").tobytes()
+    orange = [
+        divmod(i // 3, width)[::-1]
+        for i in range(0, len(raw), 3)
+        if tuple(raw[i : i + 3]) == FIELD_COLOUR
+    ]
+    left, top, right, bottom = extent(name.box)
+    assert len(orange) > 100  # the box, and its label just above it
+    assert all(left - 5 <= x <= right + 60 and top - 40 <= y <= bottom + 5 for x, y in orange)
 
 
 @needs_model

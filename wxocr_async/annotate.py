@@ -53,7 +53,7 @@ def annotated_png(image: bytes, found: Inspection, naming: Naming = "snake") -> 
             continue
         draw.polygon([tuple(p) for p in field.box], outline=FIELD_COLOUR, width=thick)
         name = field.camel_path if naming == "camel" else field.path
-        x = min(p[0] for p in field.box)
+        x = field.box[0][0]  # above its left-top corner
         y = min(p[1] for p in field.box)
         left, top, right, bottom = draw.textbbox((0, 0), name, font=font)
         height = bottom - top + 2 * thin

@@ -5,11 +5,14 @@ glued on, an address wrapped over two lines), so a field's value is seldom a lin
 Its sources are found by aligning characters: a field's value and each line's text are
 reduced to the characters that carry a value (letters, digits, Han; digit look-alikes read
 as digits), and lines are taken greedily by how many of the value's characters they
-supply that no line taken before did. Ties go to the line nearest the fields before it
-in the same list item (a dish's price right of its name), then to the line the value
-fills most (``性别男`` before an address that happens to hold 男), then to a line no
-field came from yet (the second of two equal dates). A value at least half
-supplied has sources; one at most two characters long must be supplied whole.
+supply that no line taken before did, and a character that one field came from is not
+another's (the second of two equal dates comes from the second line; a birth date from
+its printed line, not from the ID number's). Ties go to a line the value makes at least
+half of (of the characters no field took yet: a price glued to its dish's name counts
+whole), then to the line nearest the fields before it in the same list item (a dish's
+price right of its name, not the equal price of the next column), then to the line the
+value fills most (``性别男`` before an address that happens to hold 男). A value at least
+half supplied has sources; one at most two characters long must be supplied whole.
 
 A field's box is the part of its lines its characters occupy (measured by character
 widths along each line), one box around all of them when it spans several lines.
@@ -80,6 +83,8 @@ def trace_fields(
     candidates = [_Candidate(i, line, _reduce(line.text, fold)) for i, line in enumerate(lines)]
     by_box = {_rounded(line.box): i for i, line in enumerate(lines)}
     traced: list[FieldSource] = []
+    #: each line's characters (indices in its reduced text) that fields came from so far
+    used: dict[int, set[int]] = {}
     for path, value in leaf_fields(reply):
         positioned = _item_box(reply, path)
         if positioned is not None:  # comm's items carry their line's own corners
@@ -89,10 +94,16 @@ def trace_fields(
         siblings = [
             lines[i] for field in traced if _same_item(field.path, path) for i in field.lines
         ]
-        claimed = {i for field in traced for i in field.lines}
-        spans = _sources(_reduce(value).chars, candidates, siblings, claimed)
-        chosen = tuple(sorted(spans))
-        boxes = [_span_box(lines[i], *spans[i]) for i in chosen]
+        sources = _sources(_reduce(value).chars, candidates, siblings, used)
+        chosen = tuple(sorted(sources))
+        boxes = []
+        for i in chosen:
+            blocks = sources[i]
+            used.setdefault(i, set()).update(j for a, n in blocks for j in range(a, a + n))
+            where = candidates[i].reduced.where
+            first = where[min(a for a, _ in blocks)]
+            last = where[max(a + n - 1 for a, n in blocks)]
+            boxes.append(_span_box(lines[i], first, last))
         traced.append(FieldSource(path, value, chosen, _around(boxes)))
     return tuple(traced)
 
@@ -101,18 +112,22 @@ def _sources(
     value: str,
     candidates: Sequence[_Candidate],
     siblings: Sequence[SeenLine],
-    claimed: set[int],
-) -> dict[int, tuple[int, int]]:
-    """The lines supplying ``value``'s characters: line index -> (first, last) index of
-    the characters used in the line's text; empty when too little is supplied."""
+    used: Mapping[int, set[int]],
+) -> dict[int, list[tuple[int, int]]]:
+    """The lines supplying ``value``'s characters, none of them ``used`` by another field
+    already: line index -> the runs (start, length) of its reduced text that supply them;
+    empty when too little is supplied."""
     if not value:
         return {}
     short = len(value) <= 2
     shortest_block = 1 if short else 2
     wanted = set(value)
-    matches: list[tuple[_Candidate, list[tuple[int, int, int]]]] = []
+    matches: list[tuple[_Candidate, int, list[tuple[int, int, int]]]] = []
     for candidate in candidates:
-        text = candidate.reduced.chars
+        taken = used.get(candidate.index, ())
+        text = "".join(
+            "\0" if j in taken else char for j, char in enumerate(candidate.reduced.chars)
+        )
         if not wanted.intersection(text):
             continue
         blocks = [
@@ -123,21 +138,20 @@ def _sources(
             if size >= shortest_block
         ]
         if blocks:
-            matches.append((candidate, blocks))
+            matches.append((candidate, len(text) - len(taken), blocks))
     covered = [False] * len(value)
-    chosen: dict[int, tuple[int, int]] = {}
+    chosen: dict[int, list[tuple[int, int]]] = {}
     while matches and not all(covered):
         best: tuple[tuple[float, ...], _Candidate, list[tuple[int, int, int]]] | None = None
-        for candidate, blocks in matches:
+        for candidate, free, blocks in matches:
             if candidate.index in chosen:
                 continue
             new = [(a, b, n) for a, b, n in blocks if not all(covered[b : b + n])]
             supplied = sum(1 for _, b, n in new for j in range(b, b + n) if not covered[j])
             if supplied < shortest_block:
                 continue
-            fill = sum(n for _, _, n in new) / max(len(candidate.reduced.chars), 1)
-            unclaimed = candidate.index not in claimed
-            rank = (supplied, -_distance(candidate.line, siblings), fill, unclaimed)
+            fill = sum(n for _, _, n in new) / max(free, 1)
+            rank = (supplied, fill >= 0.5, -_distance(candidate.line, siblings), fill)
             if best is None or rank > best[0]:
                 best = (rank, candidate, new)
         if best is None:
@@ -145,17 +159,15 @@ def _sources(
         _, candidate, blocks = best
         for _, b, n in blocks:
             covered[b : b + n] = [True] * n
-        first = min(a for a, _, _ in blocks)
-        last = max(a + n - 1 for a, _, n in blocks)
-        where = candidate.reduced.where
-        chosen[candidate.index] = (where[first], where[last])
+        chosen[candidate.index] = [(a, n) for a, _, n in blocks]
     enough = all(covered) if short else sum(covered) * 2 >= len(value)
     return chosen if enough else {}
 
 
 def _distance(line: SeenLine, siblings: Sequence[SeenLine]) -> float:
-    """How far ``line`` is from the nearest sibling field's line, in line heights (0
-    with no siblings), rounded so that lines about as near tie. A field is read after
+    """How far ``line`` is from the nearest sibling field's line, in line heights across
+    plus four times the heights down (0 with no siblings), rounded so that lines about as
+    near tie. A field is read after
     the fields before it in its item (a price right of or below its dish's name): a line
     before a sibling in reading order counts as far."""
     if not siblings:
@@ -166,7 +178,9 @@ def _distance(line: SeenLine, siblings: Sequence[SeenLine]) -> float:
     def apart(sibling: SeenLine) -> float:
         sx, sy = _centre(sibling.box)
         before = sy - y > height / 2 or (abs(sy - y) <= height / 2 and x < sx)
-        return math.dist((x, y), (sx, sy)) / height + (100.0 if before else 0.0)
+        # a row away is further than most of a page across: a field's neighbours in an
+        # item share its row, or stand in the rows just below it
+        return (abs(x - sx) + 4 * abs(y - sy)) / height + (100.0 if before else 0.0)
 
     return float(round(min(apart(sibling) for sibling in siblings)))
 
