@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -9,7 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -139,3 +140,15 @@ def run_serve(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, st
         stdin=subprocess.DEVNULL,
     )
     return run.returncode, run.stdout.decode(), run.stderr.decode()
+
+
+@contextlib.contextmanager
+def serving(*args: str, env: Mapping[str, str] | None = None) -> Iterator[ServeProcess]:
+    """A ready ``wxocr serve ARGS``, stopped (and its clean exit checked) afterwards."""
+    server = ServeProcess(*args, env=env)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        code = server.stop()
+    assert code == 0, server.stderr

@@ -130,3 +130,19 @@ def _result(payload: Mapping[str, Any], api: str, convert_case: bool) -> CloudRe
     result["errMsg"] = f"{api}:ok"
     result["errCode"] = 0
     return result
+
+
+def cloud_form(endpoint: str, reply: Mapping[str, Any]) -> CloudResult:
+    """WeChat's ``reply`` for ``endpoint`` (a wire name) as the cloud call shows it: keys
+    camelCased, ``errCode``/``errMsg`` (``"openapi.ocr.<name>:ok"``, or ``:fail`` and
+    WeChat's text for an error, as :class:`CloudCallError` carries them). An endpoint
+    without a cloud API (menu, platenum) gets its keys camelCased alone."""
+    names = [n for n, e in BY_CLOUD_NAME.items() if e.name == endpoint]
+    code = reply.get("errcode", 0)
+    if not names:
+        converted: CloudResult = camelize(dict(reply))
+        return converted
+    api = f"openapi.ocr.{names[0]}"
+    if code != 0:
+        return {"errCode": code, "errMsg": f"{api}:fail {reply.get('errmsg', '')}"}
+    return _result(reply, api, True)

@@ -17,7 +17,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from .naming import ENVELOPE_KEYS, camelize, snake_to_camel
+from .naming import ENVELOPE_KEYS, snake_to_camel
 
 Point: TypeAlias = tuple[float, float]
 #: left-top, right-top, right-bottom, left-bottom, in image pixels
@@ -100,12 +100,15 @@ class Inspection:
         return bool(self.lines) or any(f.box is not None for f in self.fields)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON ``wxocr serve``'s inspect route answers (the reply in both namings)."""
+        """The JSON ``wxocr serve``'s inspect route answers: the reply as WeChat's HTTPS
+        API gives it, and as the cloud call does (camelCase)."""
+        from .cloud import cloud_form  # the cloud layer imports the client
+
         return {
             "endpoint": self.endpoint,
             "engine": self.engine,
             "reply": dict(self.reply),
-            "cloud": camelize(dict(self.reply)),
+            "cloud": cloud_form(self.endpoint, self.reply),
             "seconds": None if self.seconds is None else round(self.seconds, 3),
             "size": None if self.size is None else {"w": self.size[0], "h": self.size[1]},
             "lines": [line.to_json() for line in self.lines],

@@ -3,7 +3,8 @@
 On WeChat's HTTP surface it adds its own authentication (:class:`ServerAuth`), images
 bounded before they are decoded (in the engine), ``img_url`` fetched under
 :class:`~wxocr_async.fetch.ImageFetcher`'s rules (no private addresses unless allowed),
-slow clients dropped, ``GET /healthz`` and ``GET /metrics``. It has none of the
+slow clients dropped, ``GET /healthz`` and ``GET /metrics``, and a try-it page at ``GET /``
+(:mod:`.tryit`) with a route of its own showing what the engine saw. It has none of the
 emulator's conveniences: no canned replies, no faults, no ``/_emulator`` routes, and no
 token for credentials it was not given.
 """
@@ -18,8 +19,9 @@ from aiohttp.typedefs import Handler, Middleware
 
 from ..errors import InvalidInput
 from ..fetch import DEFAULT_FETCH_TIMEOUT, ImageFetcher
+from ..inspection import Inspection
 from ..local.backend import RECOGNITION_TIMEOUT, LocalBackend
-from ..local.engine import LocalEngine
+from ..local.engine import BUSY, EngineBusy, LocalEngine
 from ..surface import (
     OCR_NAMES,
     ReceivedImage,
@@ -27,8 +29,10 @@ from ..surface import (
     TokenTable,
     WeChatSurface,
     body_too_large,
+    error_reply,
     json_response,
 )
+from . import tryit
 from .auth import ServerAuth, is_loopback_host
 from .metrics import CONTENT_TYPE, ServerMetrics
 from .watchdog import MAX_CONNECTIONS, Watchdogs
@@ -162,6 +166,8 @@ class OcrServer(WeChatSurface):
             err = self.access_error(request)
             if err is not None:
                 self.answered(name, err)
+                if request.path.startswith(tryit.INSPECT_PREFIX):
+                    return tryit.refused(name, err)
                 return json_response(err)
         return None
 
@@ -181,6 +187,48 @@ class OcrServer(WeChatSurface):
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/", self._page)
+        app.router.add_get(tryit.ABOUT_PATH, self._about)
+        app.router.add_route("*", tryit.INSPECT_PREFIX + "{name}", self._inspect)
+
+    # -- the try-it page ----------------------------------------------------------------------
+
+    async def _page(self, request: web.Request) -> web.Response:
+        return tryit.page_response()
+
+    async def _about(self, request: web.Request) -> web.Response:
+        auth = self.auth
+        return web.json_response(
+            tryit.about(needs_token=not auth.is_open, issues_tokens=auth.appid is not None)
+        )
+
+    async def _inspect(self, request: web.Request) -> web.StreamResponse:
+        """What ``/cv/ocr/{name}`` answers, with the lines the engine read and where each
+        field came from (:func:`tryit.inspect_response`), under the same authentication."""
+        name = request.match_info["name"]
+        if name not in OCR_NAMES:
+            raise web.HTTPNotFound()
+        if request.method != "POST":
+            return tryit.refused(name, error_reply(43002))
+        err = self.access_error(request)
+        if err is None:
+            image = await self.read_image(name, request)
+            err = image if not isinstance(image, ReceivedImage) else None
+        if err is not None or not isinstance(image, ReceivedImage):
+            self.answered(name, err or {})
+            return tryit.refused(name, err or error_reply(-1))
+        timeout = self.backend.timeout
+        try:
+            found = await self.engine.inspect(name, image.data, wait=False, timeout=timeout)
+        except EngineBusy:
+            found, timed_out = Inspection(name, dict(BUSY), "local"), None
+        except TimeoutError:
+            found, timed_out = Inspection(name, dict(BUSY), "local"), timeout
+        else:
+            timed_out = None
+        self.answered(name, dict(found.reply))
+        fetched = image.data if "img_url" in request.query else None
+        return tryit.inspect_response(found, timed_out=timed_out, image=fetched)
 
     async def _healthz(self, request: web.Request) -> web.Response:
         if self.ready:
