@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from wxocr_async import OcrClient
@@ -57,6 +58,13 @@ def clock() -> ManualClock:
 async def emulator() -> AsyncIterator[WeChatEmulator]:
     async with WeChatEmulator() as emu:
         yield emu
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session for talking to a server directly (a 120 s hang guard)."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        yield session
 
 
 @pytest.fixture

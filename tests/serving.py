@@ -12,7 +12,9 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import pytest
 
 from .conftest import ROOT
 
@@ -152,3 +154,14 @@ def serving(*args: str, env: Mapping[str, str] | None = None) -> Iterator[ServeP
     finally:
         code = server.stop()
     assert code == 0, server.stderr
+
+
+def server_fixture(*args: str, env: Mapping[str, str] | None = None) -> Any:
+    """A module-scoped fixture: ``wxocr serve ARGS`` with ``env``, ready, stopped after."""
+
+    @pytest.fixture(scope="module")
+    def server() -> Iterator[ServeProcess]:
+        with serving(*args, env=env) as running:
+            yield running
+
+    return server

@@ -10,7 +10,7 @@ import os
 import re
 import select
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from wxocr_async.retry import NO_RETRY
 
 from . import bombs
 from .hostile import bomb as compression_bomb
-from .serving import HANG_GUARD, ServeProcess, run_serve, serving
+from .serving import HANG_GUARD, ServeProcess, run_serve, server_fixture, serving
 
 if not model_available():
     if os.environ.get("CI"):
@@ -42,31 +42,12 @@ MEMORY_BOUND = 1536 * 1024 * 1024
 REQUEST_TIMEOUT = 2
 
 
-@pytest.fixture(scope="module")
-def token_server() -> Iterator[ServeProcess]:
-    """Calls must carry WXOCR_TOKEN; img_url may not reach private addresses."""
-    with serving(env={"WXOCR_TOKEN": TOKEN}) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def pair_server() -> Iterator[ServeProcess]:
-    """Tokens are issued to WXOCR_APPID/WXOCR_SECRET alone."""
-    with serving(env={"WXOCR_APPID": APPID, "WXOCR_SECRET": SECRET}) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def open_server() -> Iterator[ServeProcess]:
-    """No credentials (loopback only), private URLs allowed, slow clients cut at 2 s."""
-    with serving("--allow-private-urls", "--request-timeout", str(REQUEST_TIMEOUT)) as server:
-        yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HANG_GUARD)) as s:
-        yield s
+#: calls must carry WXOCR_TOKEN; img_url may not reach private addresses
+token_server = server_fixture(env={"WXOCR_TOKEN": TOKEN})
+#: tokens are issued to WXOCR_APPID/WXOCR_SECRET alone
+pair_server = server_fixture(env={"WXOCR_APPID": APPID, "WXOCR_SECRET": SECRET})
+#: no credentials (loopback only), private URLs allowed, slow clients cut at 2 s
+open_server = server_fixture("--allow-private-urls", "--request-timeout", str(REQUEST_TIMEOUT))
 
 
 async def post_image(

@@ -10,7 +10,6 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from PIL import Image
 from wxocr_async.local import model_available
 from wxocr_async.server import tryit
 
-from .serving import HANG_GUARD, ServeProcess, serving
+from .serving import HANG_GUARD, ServeProcess, server_fixture
 
 if not model_available():
     if os.environ.get("CI"):
@@ -34,22 +33,8 @@ TOKEN = "the-inspect-token-0123456789abcdef"
 PRINTED = (Path(__file__).parent / "local_images" / "printed_text.png").read_bytes()
 
 
-@pytest.fixture(scope="module")
-def token_server() -> Iterator[ServeProcess]:
-    with serving(env={"WXOCR_TOKEN": TOKEN}) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def open_server() -> Iterator[ServeProcess]:
-    with serving("--allow-private-urls") as server:
-        yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HANG_GUARD)) as session:
-        yield session
+token_server = server_fixture(env={"WXOCR_TOKEN": TOKEN})
+open_server = server_fixture("--allow-private-urls")
 
 
 async def post(

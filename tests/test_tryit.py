@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,7 +15,7 @@ from PIL import Image
 from benchmarks.docgen import generate
 from wxocr_async.local import model_available
 
-from .serving import ServeProcess, serving
+from .serving import ServeProcess, server_fixture
 
 
 def _missing(reason: str) -> NoReturn:
@@ -75,25 +74,12 @@ def base_url() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def token_server() -> Iterator[ServeProcess]:
-    """Calls must carry TOKEN; no tokens issued."""
-    with serving(env={"WXOCR_TOKEN": TOKEN}) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def pair_server() -> Iterator[ServeProcess]:
-    """Tokens issued to APPID/SECRET alone."""
-    with serving(env={"WXOCR_APPID": APPID, "WXOCR_SECRET": SECRET}) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def open_server() -> Iterator[ServeProcess]:
-    """No credentials: loopback only, no token."""
-    with serving() as server:
-        yield server
+#: calls must carry TOKEN; no tokens issued
+token_server = server_fixture(env={"WXOCR_TOKEN": TOKEN})
+#: tokens issued to APPID/SECRET alone
+pair_server = server_fixture(env={"WXOCR_APPID": APPID, "WXOCR_SECRET": SECRET})
+#: no credentials: loopback only, no token
+open_server = server_fixture()
 
 
 @pytest.fixture(scope="module")
@@ -114,10 +100,12 @@ def back(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     return path, truth
 
 
-def open_page(page: Page, server: ServeProcess) -> None:
-    """The page, once it has read the server's /wxocr/about."""
+def open_page(page: Page, server: ServeProcess, token: str | None = None) -> None:
+    """The page, once it has read the server's /wxocr/about; ``token`` typed in."""
     page.goto(server.base_url + "/")
     expect(page.locator("body[data-ready]")).to_be_attached()
+    if token is not None:
+        page.fill("#token", token)
 
 
 def recognise(page: Page, image: Path, endpoint: str = "idcard") -> None:
@@ -137,8 +125,7 @@ def test_an_id_card_front_is_tabled_and_drawn(
     page: Page, token_server: ServeProcess, front: tuple[Path, dict[str, Any]]
 ) -> None:
     path, truth = front
-    open_page(page, token_server)
-    page.fill("#token", TOKEN)
+    open_page(page, token_server, TOKEN)
     recognise(page, path)
 
     for field in ("name", "id", "addr", "birth", "gender", "nationality"):
@@ -176,8 +163,7 @@ def test_the_naming_toggle_relabels_an_id_card_back(
     page: Page, token_server: ServeProcess, back: tuple[Path, dict[str, Any]]
 ) -> None:
     path, truth = back
-    open_page(page, token_server)
-    page.fill("#token", TOKEN)
+    open_page(page, token_server, TOKEN)
     recognise(page, path)
     valid = row(page, "valid_date")
     label = page.locator('#drawing text.field-label[data-field="valid_date"]')
@@ -236,8 +222,7 @@ def test_the_page_asks_nothing_of_any_other_host(
     page.on("request", record)
     page.on("console", complain)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    open_page(page, token_server)
-    page.fill("#token", TOKEN)
+    open_page(page, token_server, TOKEN)
     recognise(page, path)
     origin = token_server.base_url + "/"
     strangers = [
@@ -253,8 +238,7 @@ def test_the_page_asks_nothing_of_any_other_host(
 
 
 def test_the_token_lives_in_session_storage_alone(page: Page, token_server: ServeProcess) -> None:
-    open_page(page, token_server)
-    page.fill("#token", TOKEN)
+    open_page(page, token_server, TOKEN)
     assert page.evaluate("sessionStorage.getItem('wxocr-token')") == TOKEN
     stored: list[str] = page.evaluate(
         "Object.keys(localStorage).map(k => k + '=' + localStorage.getItem(k))"
@@ -280,8 +264,7 @@ def test_an_image_of_2_mb_is_refused_before_sending(
     big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(2 * 1024 * 1024))  # 2 MB and 8 bytes
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url))
-    open_page(page, token_server)
-    page.fill("#token", TOKEN)
+    open_page(page, token_server, TOKEN)
     page.set_input_files("#file", big)
     page.click("#run")
     expect(page.locator("#error")).to_contain_text("under 2 MB")
@@ -354,8 +337,7 @@ def test_failures_without_a_message_are_the_pages_own_sentences(
             route.fulfill(status=answer[0], body=answer[1], content_type="application/json")
 
     page.route("**/wxocr/inspect/**", answering)
-    open_page(page, token_server)
-    page.fill("#token", TOKEN)
+    open_page(page, token_server, TOKEN)
     page.set_input_files("#file", path)
     page.click("#run")
     expect(page.locator("#error")).to_contain_text(said)
