@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -30,7 +31,17 @@ if not model_available():
     _missing("rapidocr or onnxruntime is missing: the test extra installs them")
 try:
     import pytest_playwright  # noqa: F401
-    from playwright.sync_api import ConsoleMessage, Locator, Page, Request, Route, expect
+    from playwright.sync_api import (
+        Browser,
+        ConsoleMessage,
+        Locator,
+        Page,
+        Playwright,
+        Request,
+        Route,
+        expect,
+        sync_playwright,
+    )
 except ImportError:
     _missing("pytest-playwright is not installed: the try-it page is tested in a browser")
 if not os.access(CHROMIUM, os.X_OK):
@@ -65,6 +76,30 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    """Playwright for this module alone: its sync API runs an event loop in this thread
+    while it lives, which the asyncio tests of any module after this one cannot share
+    (pytest-playwright keeps it for the whole session)."""
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser_context_args() -> dict[str, Any]:
+    """Plain contexts: no device emulated, no base URL (each test has its own server)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright, browser_type_launch_args: dict[str, Any]) -> Iterator[Browser]:
+    """Debian's Chromium, for this module's pages (pytest-playwright's ``page`` and
+    ``context`` fixtures open theirs in it)."""
+    launched = playwright.chromium.launch(**browser_type_launch_args)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
 from .image_header import pixel_problem
-from .inspection import Inspection
+from .inspection import Inspection, Quad
 from .naming import Naming
 
 if TYPE_CHECKING:
@@ -41,20 +41,27 @@ def annotated_png(image: bytes, found: Inspection, naming: Naming = "snake") -> 
             picture = ImageOps.exif_transpose(opened).convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidInput(f"cannot draw on the image: {exc}") from None
+    # a reply's positions are not trusted: far outside the image they cost Pillow seconds
+    limit = 2 * max(picture.size)
+
+    def inside(box: Quad) -> list[tuple[float, float]]:
+        return [(min(max(x, -limit), limit), min(max(y, -limit), limit)) for x, y in box]
+
     scale = max(picture.size) / 1000
     thin, thick = max(1, round(1.5 * scale)), max(2, round(3 * scale))
     font = _font(max(12, round(18 * scale)))
     draw = ImageDraw.Draw(picture)
     for line in found.lines:
         colour = REREAD_COLOUR if line.reread else LINE_COLOUR
-        draw.polygon([tuple(p) for p in line.box], outline=colour, width=thin)
+        draw.polygon(inside(line.box), outline=colour, width=thin)
     for field in found.fields:
         if field.box is None:
             continue
-        draw.polygon([tuple(p) for p in field.box], outline=FIELD_COLOUR, width=thick)
+        box = inside(field.box)
+        draw.polygon(box, outline=FIELD_COLOUR, width=thick)
         name = field.camel_path if naming == "camel" else field.path
-        x = field.box[0][0]  # above its left-top corner
-        y = min(p[1] for p in field.box)
+        x = box[0][0]  # above its left-top corner
+        y = min(p[1] for p in box)
         left, top, right, bottom = draw.textbbox((0, 0), name, font=font)
         height = bottom - top + 2 * thin
         at = (x, max(0.0, y - height - thin))

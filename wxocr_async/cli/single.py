@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -71,16 +72,23 @@ def check_annotate_path(out: str, source: str) -> None:
     """Refuse, before anything is sent, an ``--annotate`` path that cannot be written or
     that names the image itself."""
     path = Path(out)
-    if path.exists() and not path.is_file():
-        raise UsageError(f"--annotate {shown_name(out)}: not a regular file")
-    with contextlib.suppress(OSError):
-        if path.exists() and path.samefile(source):
-            raise UsageError(f"--annotate {shown_name(out)} is the image itself")
-    folder = path.parent
-    if not folder.is_dir():
-        raise UsageError(f"--annotate {shown_name(out)}: no folder {shown_name(str(folder))}")
+    shown = shown_name(out)
+    try:
+        if path.exists() and not path.is_file():
+            raise UsageError(f"--annotate {shown}: not a regular file")
+        with contextlib.suppress(FileNotFoundError):
+            if path.exists() and path.samefile(source):
+                raise UsageError(f"--annotate {shown} is the image itself")
+        folder = path.parent
+        if not folder.is_dir():
+            raise UsageError(f"--annotate {shown}: no folder {shown_name(str(folder))}")
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except OSError as exc:
+        raise UsageError(f"--annotate {shown}: {exc.strerror or exc}") from None
+    if len(os.fsencode(path.name)) > longest:
+        raise UsageError(f"--annotate {shown}: the file name is longer than {longest} bytes")
     if not os.access(folder, os.W_OK):
-        raise UsageError(f"--annotate {shown_name(out)}: cannot write in that folder")
+        raise UsageError(f"--annotate {shown}: cannot write in that folder")
 
 
 async def write_annotated(found: Inspection, out: str, naming: Naming) -> None:
@@ -112,16 +120,29 @@ async def write_annotated(found: Inspection, out: str, naming: Naming) -> None:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all (a temporary file beside it, then renamed)."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write ``path`` whole or not at all (a temporary file beside it, then renamed),
+    with the mode it had, or the one a new file gets under the umask."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, temporary = tempfile.mkstemp(prefix=".wxocr-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as file:
+            os.fchmod(file.fileno(), mode)
             file.write(data)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    """This process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 async def single_command(args: argparse.Namespace) -> int:

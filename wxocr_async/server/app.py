@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
@@ -41,6 +42,8 @@ from .watchdog import MAX_CONNECTIONS, Watchdogs
 DEFAULT_REQUEST_TIMEOUT = 30.0
 #: seconds requests in flight get to finish when the server stops
 SHUTDOWN_GRACE = 30.0
+#: inspect answers carrying their fetched image (up to 2.7 MB of base64) sent at once
+MAX_ECHOES = 4
 
 
 class OcrServer(WeChatSurface):
@@ -84,6 +87,7 @@ class OcrServer(WeChatSurface):
         engine.on_recognised = self.metrics.recognised
         self.ready = False
         self.base_url = ""
+        self._echoes = asyncio.Semaphore(MAX_ECHOES)
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
 
@@ -145,7 +149,8 @@ class OcrServer(WeChatSurface):
     def _before_the_body(self) -> Middleware:
         """Refuses what can be refused from the head alone, leaving the body unread and
         closing the connection: a ``Content-Length`` over the cap (413), an OCR call
-        without a valid token. A stranger cannot make the server read (and hold) 2 MB."""
+        without a valid token, a body where no route takes one (another method, another
+        path). A stranger cannot make the server read (and hold) 2 MB."""
 
         @web.middleware
         async def before_the_body(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -169,6 +174,8 @@ class OcrServer(WeChatSurface):
                 if request.path.startswith(tryit.INSPECT_PREFIX):
                     return tryit.refused(name, err)
                 return json_response(err)
+        elif request.body_exists and request.path != "/cgi-bin/stable_token":
+            return _no_body_here(request, name)
         return None
 
     def access_error(self, request: web.Request) -> Reply | None:
@@ -220,6 +227,7 @@ class OcrServer(WeChatSurface):
         timeout = self.backend.timeout
         try:
             found = await self.engine.inspect(name, image.data, wait=False, timeout=timeout)
+            found = attrs.evolve(found, image=image.data)
         except EngineBusy:
             found, timed_out = Inspection(name, dict(BUSY), "local"), None
         except TimeoutError:
@@ -227,8 +235,26 @@ class OcrServer(WeChatSurface):
         else:
             timed_out = None
         self.answered(name, dict(found.reply))
-        fetched = image.data if "img_url" in request.query else None
-        return tryit.inspect_response(found, timed_out=timed_out, image=fetched)
+        if "img_url" not in request.query or found.seconds is None or self._echoes.locked():
+            return tryit.inspect_response(found, timed_out=timed_out)
+        return await self._echoing(request, found)
+
+    async def _echoing(self, request: web.Request, found: Inspection) -> web.StreamResponse:
+        """The answer with the image fetched from ``img_url`` in it, for the page to draw
+        on: ``MAX_ECHOES`` at once at most (past that, answers go without it), each sent
+        within the request timeout (a client that does not read it is cut), so that no
+        number of clients makes the server hold more than a few images."""
+        image = found.image
+        async with self._echoes:
+            response = tryit.inspect_response(found, image=image)
+            try:
+                async with asyncio.timeout(self.watchdogs.timeout):
+                    await response.prepare(request)
+                    await response.write_eof()
+            except TimeoutError:
+                if request.transport is not None:
+                    request.transport.abort()
+            return response
 
     async def _healthz(self, request: web.Request) -> web.Response:
         if self.ready:
@@ -238,6 +264,22 @@ class OcrServer(WeChatSurface):
     async def _metrics(self, request: web.Request) -> web.Response:
         body = self.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+def _no_body_here(request: web.Request, name: str | None) -> web.Response:
+    """The answer, from the head alone, to a request carrying a body where none is taken
+    (only an OCR call's POST and a ``stable_token`` request carry one): a path that is
+    not an API is 404, an OCR path asked with another method 43002, any other 400."""
+    missing = request.match_info.http_exception
+    if (missing is not None and missing.status == 404) or (
+        name is not None and name not in OCR_NAMES
+    ):
+        return json_response(
+            error_reply(404, f"not found: no API at {request.path[:200]}"), status=404
+        )
+    if name is not None:
+        return json_response(error_reply(43002))
+    return json_response(error_reply(400, "this request takes no body"), status=400)
 
 
 async def _plain_server_header(request: web.Request, response: web.StreamResponse) -> None:

@@ -156,7 +156,11 @@ class Watchdogs:
                 return await handler(request)
             if request.can_read_body:
                 async with self._reading:
-                    await request.read()  # kept by aiohttp for the handler
+                    try:
+                        await request.read()  # kept by aiohttp for the handler
+                    except ConnectionError:  # the client hung up mid-body: its business
+                        log.debug("a client hung up before sending its whole request")
+                        raise web.HTTPBadRequest() from None
             dog.request_received()
             try:
                 return await handler(request)
