@@ -143,6 +143,16 @@ def test_printed_text_items_are_their_own_lines_even_when_repeated() -> None:
     assert fields["items[0].text"].lines == (0,) and fields["items[1].text"].lines == (1,)
 
 
+def test_a_page_too_dense_to_trace_leaves_its_later_fields_untraced() -> None:
+    text = "宫保鸡丁鱼香肉丝麻婆豆腐回锅肉水煮鱼糖醋里脊红烧排骨清蒸鲈鱼" * 3
+    lines = [line(text, 0, 20 * i, 300, 20 * i + 18) for i in range(1000)]
+    reply = {"content": {"menu_items": [{"name": text[:40], "price": 28}] * 500}}
+    fields = trace_fields(reply, lines)  # 10^10 pairs if traced whole: bounded by budget
+    assert len(fields) == 1000 and fields[0].lines != ()
+    assert fields[-1].lines == () and fields[-1].box is None
+    assert trace_fields(reply, lines, budget=0)[0].lines == ()
+
+
 def test_the_fields_listed_are_the_replys_leaves() -> None:
     reply = {"errcode": 0, "errmsg": "ok", "img_size": {"w": 1, "h": 2}, "number": "1",
              "cert_position": {"pos": {}}, "content": {"menu_items": [{"name": "a", "price": 8}]},

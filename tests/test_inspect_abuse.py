@@ -51,7 +51,7 @@ def address(server: ServeProcess) -> tuple[str, int]:
 
 def head_of(method: str, path: str, length: int) -> bytes:
     return (
-        f"{method} {path} HTTP/1.1\r\nHost: x\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Content-Type: multipart/form-data; boundary=b\r\n"
         f"Content-Length: {length}\r\n\r\n"
     ).encode()
@@ -111,7 +111,7 @@ async def test_a_stranger_hanging_up_mid_body_writes_no_traceback() -> None:
         # a whole request answered after the hang-ups: the server has seen them
         reader, writer = await asyncio.open_connection(*address(server))
         try:
-            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             async with asyncio.timeout(HANG_GUARD):
                 assert b" 200 " in await reader.readuntil(b"\r\n\r\n")
         finally:
@@ -165,7 +165,7 @@ async def ask_without_reading(server: ServeProcess, path: str) -> asyncio.Stream
     sock.setblocking(False)
     await loop.sock_connect(sock, address(server))
     reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
-    writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode())
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".encode())
     await reader.readuntil(b"\r\n\r\n")
     return writer
 

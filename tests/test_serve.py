@@ -517,7 +517,7 @@ async def test_slow_clients_are_dropped_while_others_are_answered(
 ) -> None:
     port = int(open_server.base_url.rsplit(":", 1)[1])
     before = metric(await metrics(http, open_server.base_url), "wxocr_slow_clients_dropped_total")
-    head = b"POST /cv/ocr/comm HTTP/1.1\r\nHost: x\r\n"
+    head = b"POST /cv/ocr/comm HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     slowloris = [drip(port, head, b"X-a: b\r\n") for _ in range(20)]
     slow_body = [
         drip(port, head + b"Content-Length: 100000\r\nContent-Type: image/png\r\n\r\n", b"\0")
@@ -570,7 +570,7 @@ async def test_an_ocr_call_without_its_token_is_answered_before_its_body(
     """No token, 2 MB announced and none sent: answered at once, the body never read (a
     stranger cannot make the server hold 2 MB per connection)."""
     head = (
-        b"POST /cv/ocr/comm HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        b"POST /cv/ocr/comm HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
         b"Content-Length: 2000000\r\n\r\n"
     )
     status, reply = await raw_exchange(port_of(token_server), head)
@@ -648,12 +648,12 @@ async def test_connections_past_the_cap_are_closed_at_once() -> None:
         held = []
         for _ in range(3):  # each known to the server: it answered on it
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert b" 200 " in await asyncio.wait_for(read_reply(reader), HANG_GUARD)
             held.append(writer)
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
-            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             with contextlib.suppress(ConnectionError):
                 assert await asyncio.wait_for(reader.read(), HANG_GUARD) == b""
         finally:
@@ -688,7 +688,9 @@ def test_sigterm_does_not_wait_for_a_client_half_way_through_a_request() -> None
     server = ServeProcess("--request-timeout", "600")
     server.wait_ready()
     with socket.create_connection(("127.0.0.1", port_of(server))) as sock:
-        sock.sendall(b"POST /cv/ocr/comm HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+        sock.sendall(
+            b"POST /cv/ocr/comm HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nabc"
+        )
         wait_for_connections(server, 1)
         server.proc.terminate()
         try:

@@ -90,7 +90,7 @@ async def test_inspect_is_under_the_same_authentication(
     reader, writer = await asyncio.open_connection(host, int(port))
     try:
         writer.write(
-            b"POST /wxocr/inspect/idcard?access_token=guess HTTP/1.1\r\nHost: x\r\n"
+            b"POST /wxocr/inspect/idcard?access_token=guess HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000\r\n\r\n"
         )
         async with asyncio.timeout(HANG_GUARD):
@@ -171,3 +171,20 @@ async def test_the_page_runs_only_its_own_script_and_talks_only_to_its_server(
     }  # fmt: skip
     async with http.get(f"{open_server.base_url}/wxocr/about") as resp:
         assert (await resp.json())["needs_token"] is False
+
+
+async def test_an_open_server_answers_only_requests_named_for_loopback(
+    open_server: ServeProcess, http: aiohttp.ClientSession
+) -> None:
+    """A web page whose name was pointed at 127.0.0.1 (DNS rebinding) would send its own
+    name as Host: an open server on loopback refuses it, whatever the route."""
+    base = open_server.base_url
+    port = base.rsplit(":", 1)[1]
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.nip.io", "10.0.0.1"):
+        for method, path in (("GET", "/wxocr/about"), ("POST", "/wxocr/inspect/comm")):
+            async with http.request(method, base + path, headers={"Host": host}) as resp:
+                assert resp.status == 403, (host, path)
+                assert "loopback" in (await resp.json(content_type=None))["errmsg"]
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "LOCALHOST", f"[::1]:{port}"):
+        async with http.get(base + "/wxocr/about", headers={"Host": host}) as resp:
+            assert resp.status == 200, host

@@ -378,3 +378,34 @@ def test_failures_without_a_message_are_the_pages_own_sentences(
     expect(page.locator("#error")).to_contain_text(said)
     expect(page.locator("#run")).to_be_enabled()
     expect(page.locator("#fields tr[data-field]")).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"reply": {"errcode": 0}, "fields": "no list", "lines": [null, 7, {"box": [[0, 0]]}]}',
+        '{"reply": {"errcode": 0}, "lines": [], "fields": [null, {"snake": "a", "value": "1",'
+        ' "box": [' + ",".join(["[1, 2]"] * 200_000) + "]}]}",
+    ],
+    ids=["not-lists", "a-box-of-200000-points"],
+)
+def test_an_answer_of_another_shape_is_shown_as_far_as_it_goes(
+    page: Page, token_server: ServeProcess, front: tuple[Path, dict[str, Any]], answer: str
+) -> None:
+    """Whatever answers in the server's place (a proxy, another version): nothing throws,
+    nothing is blamed on the network, what can be shown is."""
+    path, _ = front
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.route(
+        "**/wxocr/inspect/**",
+        lambda route: route.fulfill(status=200, body=answer, content_type="application/json"),
+    )
+    open_page(page, token_server, TOKEN)
+    page.set_input_files("#file", path)
+    page.click("#run")
+    expect(page.locator("#run")).to_be_enabled()
+    expect(page.locator("#error")).to_be_hidden()
+    expect(page.locator("#drawing polygon.field")).to_have_count(0)
+    page.check("#naming")  # relabelling what was shown throws nothing either
+    assert errors == []

@@ -15,7 +15,9 @@ value fills most (``性别男`` before an address that happens to hold 男). A v
 half supplied has sources; one at most two characters long must be supplied whole.
 
 A field's box is the part of its lines its characters occupy (measured by character
-widths along each line), one box around all of them when it spans several lines.
+widths along each line), one box around all of them when it spans several lines. The
+work is bounded (:data:`TRACE_BUDGET`): a page too dense for it has its later fields
+untraced.
 """
 
 from __future__ import annotations
@@ -64,6 +66,17 @@ def compact_in_place(text: str) -> str:
     return "".join(compact(char) or char for char in text)
 
 
+#: character pairs compared at most in tracing one reply (about a second here): a
+#: dense page's later fields are left untraced (no lines, no box) rather than hold a
+#: worker; a menu of 30 dishes compares about 10^5, a business licence 10^6
+TRACE_BUDGET = 50_000_000
+
+
+@attrs.define
+class _Budget:
+    left: int
+
+
 @attrs.frozen
 class _Candidate:
     index: int
@@ -75,12 +88,15 @@ def trace_fields(
     reply: Mapping[str, Any],
     lines: Sequence[SeenLine],
     fold: Callable[[str], str] | None = None,
+    budget: int = TRACE_BUDGET,
 ) -> tuple[FieldSource, ...]:
     """Every text or number field of ``reply`` (:func:`~wxocr_async.inspection.leaf_fields`)
     with the lines among ``lines`` it was read from and its box. ``fold``: a mapping of one
     character for one that extraction applied to the lines' text
-    (:func:`~.text.fold_forms` on a mainland document)."""
+    (:func:`~.text.fold_forms` on a mainland document). ``budget``: character pairs to
+    compare at most; the fields left when it is spent are untraced (:data:`TRACE_BUDGET`)."""
     candidates = [_Candidate(i, line, _reduce(line.text, fold)) for i, line in enumerate(lines)]
+    left = _Budget(budget)
     by_box = {_rounded(line.box): i for i, line in enumerate(lines)}
     traced: list[FieldSource] = []
     #: each line's characters (indices in its reduced text) that fields came from so far
@@ -94,7 +110,7 @@ def trace_fields(
         siblings = [
             lines[i] for field in traced if _same_item(field.path, path) for i in field.lines
         ]
-        sources = _sources(_reduce(value).chars, candidates, siblings, used)
+        sources = _sources(_reduce(value).chars, candidates, siblings, used, left)
         chosen = tuple(sorted(sources))
         boxes = []
         for i in chosen:
@@ -113,23 +129,28 @@ def _sources(
     candidates: Sequence[_Candidate],
     siblings: Sequence[SeenLine],
     used: Mapping[int, set[int]],
+    budget: _Budget,
 ) -> dict[int, list[tuple[int, int]]]:
     """The lines supplying ``value``'s characters, none of them ``used`` by another field
     already: line index -> the runs (start, length) of its reduced text that supply them;
     empty when too little is supplied."""
-    if not value:
+    if not value or budget.left < 0:
         return {}
     short = len(value) <= 2
     shortest_block = 1 if short else 2
     wanted = set(value)
     matches: list[tuple[_Candidate, int, list[tuple[int, int, int]]]] = []
     for candidate in candidates:
+        budget.left -= len(candidate.reduced.chars)
         taken = used.get(candidate.index, ())
         text = "".join(
             "\0" if j in taken else char for j, char in enumerate(candidate.reduced.chars)
         )
         if not wanted.intersection(text):
             continue
+        budget.left -= len(text) * len(value)
+        if budget.left < 0:  # a page too dense to trace: this field and the rest untraced
+            return {}
         blocks = [
             (a, b, size)
             for a, b, size in difflib.SequenceMatcher(

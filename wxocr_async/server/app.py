@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 
 import attrs
 from aiohttp import web
@@ -88,6 +89,8 @@ class OcrServer(WeChatSurface):
         self.ready = False
         self.base_url = ""
         self._echoes = asyncio.Semaphore(MAX_ECHOES)
+        #: an open server on loopback answers requests named for loopback alone
+        self._loopback_names_only = False
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
 
@@ -104,6 +107,7 @@ class OcrServer(WeChatSurface):
                 f"refusing to serve on {host} without authentication: set WXOCR_TOKEN, or "
                 "WXOCR_APPID and WXOCR_SECRET (or pass --no-auth to serve it open)"
             )
+        self._loopback_names_only = self.auth.is_open and is_loopback_host(host)
         app = self.make_app()
         app.middlewares.extend([self._before_the_body(), self.watchdogs.middleware()])
         app.on_response_prepare.append(_plain_server_header)
@@ -148,7 +152,8 @@ class OcrServer(WeChatSurface):
 
     def _before_the_body(self) -> Middleware:
         """Refuses what can be refused from the head alone, leaving the body unread and
-        closing the connection: a ``Content-Length`` over the cap (413), an OCR call
+        closing the connection: an open server's request named for another host than
+        loopback (403), a ``Content-Length`` over the cap (413), an OCR call
         without a valid token, a body where no route takes one (another method, another
         path). A stranger cannot make the server read (and hold) 2 MB."""
 
@@ -163,6 +168,11 @@ class OcrServer(WeChatSurface):
         return before_the_body
 
     def _head_refusal(self, request: web.Request) -> web.Response | None:
+        if self._loopback_names_only and not _names_loopback(request.host):
+            return json_response(
+                error_reply(403, "this open server answers requests to its loopback address only"),
+                status=403,
+            )
         length = request.content_length
         if length is not None and length > self.max_body:
             return json_response(body_too_large(self.max_body), status=413)
@@ -264,6 +274,22 @@ class OcrServer(WeChatSurface):
     async def _metrics(self, request: web.Request) -> web.Response:
         body = self.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+def _names_loopback(host: str) -> bool:
+    """Whether a request's ``Host`` names loopback: a loopback address, or ``localhost``.
+    Any other name is refused by an open server on loopback, even one resolving there: a
+    web page whose name was pointed at 127.0.0.1 (DNS rebinding) must not reach it."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if name.startswith("[") and "]" in name:
+        name = name[1 : name.index("]")]
+    name = name.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _no_body_here(request: web.Request, name: str | None) -> web.Response:
