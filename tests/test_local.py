@@ -273,6 +273,9 @@ async def test_the_local_engine_fetches_img_url_under_wechats_rules(
         with pytest.raises(wx.InvalidImageUrl, match="loopback address: not fetched") as info:
             await ocr.printed_text(img_url=url)
     assert info.value.errcode == 101000 and "/_emulator" not in str(info.value)
+    # said as the local engine's download, never as WeChat's answer
+    assert info.value.origin == "local"
+    assert info.value.errmsg.startswith("the local engine could not download img_url: ")
     async with wx.OcrClient(engine="local", allow_private_urls=True) as ocr:
         result = await ocr.printed_text(img_url=url)
     assert PRINTED_LINES[0] in [item.text for item in result.items or ()]

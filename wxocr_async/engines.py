@@ -143,9 +143,17 @@ class LocalRecognition:
 
     async def _download(self, img_url: str | None) -> bytes:
         """The image at ``img_url``, fetched as WeChat would (under 2 MB, no redirect, no
-        private address unless allowed)."""
+        private address unless allowed); a failure says the local engine's download
+        failed (WeChat was never asked), with WeChat's errcode (101000, 101002)."""
         assert img_url is not None
-        return await self._fetcher.fetch(img_url)
+        try:
+            return await self._fetcher.fetch(img_url)
+        except WxOcrError as exc:
+            text = f"the local engine could not download img_url: {exc.errmsg}"
+            exc.errmsg = text
+            exc.args = (exc.errcode, text)
+            exc.origin = "local"
+            raise
 
     async def started(self) -> LocalEngine:
         """The engine, its workers started and their models loaded."""
