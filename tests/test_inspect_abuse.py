@@ -13,11 +13,9 @@ import os
 import socket
 import stat
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from PIL import Image
 
 import wxocr_async as wx
@@ -137,23 +135,9 @@ def blank_png_near_2_mb() -> bytes:
 
 
 @pytest.fixture
-async def image_host() -> AsyncIterator[str]:
-    """A loopback host serving a PNG of almost 2 MB at /i.png: its URL."""
-    data = blank_png_near_2_mb()
-
-    async def image(request: web.Request) -> web.Response:
-        return web.Response(body=data, content_type="image/png")
-
-    app = web.Application()
-    app.router.add_get("/i.png", image)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/i.png"
-    finally:
-        await runner.cleanup()
+def image_host(emulator: WeChatEmulator) -> str:
+    """The URL of a PNG of almost 2 MB on a loopback host."""
+    return emulator.host(blank_png_near_2_mb(), "i.png")
 
 
 async def ask_without_reading(server: ServeProcess, path: str) -> asyncio.StreamWriter:

@@ -15,10 +15,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from multidict import CIMultiDictProxy
 from PIL import Image
 
+from wxocr_async.emulator import WeChatEmulator
 from wxocr_async.local import model_available
 from wxocr_async.server import tryit
 
@@ -127,23 +127,10 @@ def test_a_timeout_and_a_busy_server_are_told_apart() -> None:
 
 
 async def test_an_image_fetched_by_url_comes_back_to_draw_on(
-    open_server: ServeProcess, http: aiohttp.ClientSession
+    open_server: ServeProcess, http: aiohttp.ClientSession, emulator: WeChatEmulator
 ) -> None:
-    async def image(request: web.Request) -> web.Response:
-        return web.Response(body=PRINTED, content_type="image/png")
-
-    app = web.Application()
-    app.router.add_get("/page.png", image)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        port = runner.addresses[0][1]
-        url = f"{open_server.base_url}/wxocr/inspect/comm"
-        _, found, _ = await post(http, url, img_url=f"http://127.0.0.1:{port}/page.png")
-    finally:
-        await runner.cleanup()
+    url = f"{open_server.base_url}/wxocr/inspect/comm"
+    _, found, _ = await post(http, url, img_url=emulator.host(PRINTED, "page.png"))
     assert found["reply"]["errcode"] == 0 and found["lines"]
     prefix = "data:image/png;base64,"
     assert found["image"].startswith(prefix)
