@@ -412,3 +412,71 @@ def test_an_address_wrapping_beside_the_business_scope_is_followed() -> None:
     ]  # fmt: skip
     got = extract("bizlicense", lines, (4500, 3000))
     assert got["address"] == "上海市宝山区沪太路6397号1-2层A4294室"
+
+
+def test_a_value_printed_off_its_labels_row_is_taken_by_that_label() -> None:
+    """The real set's biz-004: the address printed half a row above its letter-spaced
+    住所, so close under the type that rows put it on a row of its own."""
+    lines = [
+        _line("名称", 575, 1776, 961, 1870),
+        _line("科沃电子(杭州)有限公司", 1011, 1776, 1759, 1849),
+        _line("类型", 575, 1882, 965, 1975),
+        _line("有限责任公司(自然人独资)", 1007, 1882, 1735, 1955),
+        _line("浙江省杭州市下城区新天地街124号", 1011, 1959, 1866, 2020),
+        _line("住所", 575, 1990, 965, 2081),
+        _line("法定代表人", 585, 2101, 963, 2183), _line("汪忠权", 1005, 2093, 1210, 2170),
+    ]  # fmt: skip
+    got = extract("bizlicense", lines, (3024, 4032))
+    assert got["type_of_enterprise"] == "有限责任公司(自然人独资)"
+    assert got["address"] == "浙江省杭州市下城区新天地街124号"
+    assert got["legal_representative"] == "汪忠权"
+
+
+def test_labels_in_a_licences_printed_notices_are_not_its_fields() -> None:
+    """The real set's biz-005: an old 企业法人营业执照 with its 须知 printed right of the
+    fields: "住所" inside a notice, a notice on the name's row, the name printed high."""
+    lines = [
+        _line("3.《企业法人营业执照》正本应当置于住所的醒目位置。", 2100, 500, 2990, 560),
+        _line("天津波鸿树脂科技有限公司", 686, 640, 1380, 720),
+        _line("名", 221, 660, 330, 780), _line("称", 560, 660, 660, 780),
+        _line("6.每年三月一日至六月三十日，应当参加年度检验。", 2100, 700, 2937, 760),
+        _line("住", 221, 800, 330, 920), _line("所", 560, 800, 660, 920),
+        _line("东丽区津塘公路务本一村", 686, 810, 1320, 880),
+        _line("8.办理注销登记，应当交回《企业法人营业执照》正本和副本。", 2100, 820, 3110, 880),
+        _line("法定代表人姓名", 232, 950, 660, 1050), _line("刘在胜", 686, 960, 880, 1030),
+    ]  # fmt: skip
+    got = extract("bizlicense", lines, (3510, 2550))
+    assert got["enterprise_name"] == "天津波鸿树脂科技有限公司"
+    assert got["address"] == "东丽区津塘公路务本一村"
+    assert got["legal_representative"] == "刘在胜"
+
+
+def test_an_address_wraps_past_a_label_word_inside_brackets() -> None:
+    """The real set's biz-002: "…北面1" / "3号（住所申报）" — the bracketed 住所 is words of
+    the address, not the next label."""
+    lines = [
+        _line("住所", 2400, 1000, 2560, 1080),
+        _line("佛山市禅城区江湾路北侧、槎湾路西侧A", 2600, 1000, 4190, 1080),
+        _line("B座之佛山市石湾卫浴城A馆三层北面1", 2600, 1090, 4189, 1170),
+        _line("3号（住所申报）", 2600, 1180, 3528, 1260),
+        _line("名称", 500, 800, 660, 880), _line("某某建材有限公司", 700, 800, 1400, 880),
+    ]  # fmt: skip
+    got = extract("bizlicense", lines, (4600, 3400))
+    assert (
+        got["address"]
+        == "佛山市禅城区江湾路北侧、槎湾路西侧AB座之佛山市石湾卫浴城A馆三层北面13号(住所申报)"
+    )
+
+
+def test_a_left_value_runs_to_the_label_beside_it_not_another_rows_column() -> None:
+    """The real set's drv-001: the right column begins further left on the top rows
+    (车辆类型) than on the dates' row; 注册日期's value runs to 发证日期 on its own row."""
+    lines = [
+        _line("号牌号码", 109, 195, 216, 232), _line("京AA5599", 213, 192, 365, 232),
+        _line("车辆类型", 442, 194, 548, 228), _line("小型轿车", 578, 186, 728, 230),
+        _line("注册日期2018-06-14", 311, 582, 604, 621),
+        _line("发证日期2018-06-14", 603, 577, 893, 619),
+    ]  # fmt: skip
+    got = extract("driving", lines, (1000, 700))
+    assert got["register_date"] == "2018-06-14" and got["issue_date"] == "2018-06-14"
+    assert got["plate_num"] == "京AA5599"

@@ -18,6 +18,10 @@ import attrs
 from wxocr_async.local.geometry import Upright, rows
 from wxocr_async.local.lines import Line, NothingFound
 
+#: how far right of its label a value may start, in label heights (further: the next
+#: column's text)
+FIRST_GAP = 6.0
+
 
 @attrs.frozen
 class Glyph:
@@ -80,10 +84,12 @@ class Page:
 
     def __init__(self, lines: Sequence[Line], labels: Mapping[str, Sequence[str]]) -> None:
         lines = [line for line in lines if not _seal_text(line)]
-        self.rows = [_join(row) for row in rows(lines)]
-        self.rows = [row for row in self.rows if row]
+        joined = [(_join(row), sum(u.middle for u in row) / len(row)) for row in rows(lines)]
+        self.rows = [row for row, _ in joined if row]
+        self.middles = [middle for row, middle in joined if row]
         self.texts = ["".join(g.char for g in row) for row in self.rows]
         self.hits = sorted(self._find(labels), key=lambda h: (h.row, h.start))
+        self.adopted = self._adopt()
 
     def _find(self, labels: Mapping[str, Sequence[str]]) -> list[Hit]:
         """Labels as printed, longest first; then, for labels of four or more characters
@@ -118,12 +124,65 @@ class Page:
                     )
         return hits
 
+    def _adopt(self) -> dict[Hit, int]:
+        """Values printed off their label's row: a label alone on its row takes the
+        nearest row just above or below that holds no label and starts right of it
+        (a value printed high, "住所" half a row under its address), when that row lies
+        nearer to it than to the labels of this column on the rows beside."""
+        labelled = {h.row for h in self.hits}
+        out: dict[Hit, int] = {}
+        for hit in self.hits:
+            if hit.key.startswith("_") or self._after(hit):
+                continue
+            column = {h.row for h in self.hits if h.right < hit.right + hit.height} - {hit.row}
+            near = [
+                r
+                for r in (hit.row - 1, hit.row + 1)
+                if 0 <= r < len(self.rows)
+                and r not in labelled | set(out.values())
+                and self.rows[r][0].left > hit.right - 0.5 * hit.height
+                and self._apart(r, hit.row) < hit.height
+                and all(
+                    self._apart(r, o) > self._apart(r, hit.row)
+                    for o in (r - 1, r + 1)
+                    if o in column
+                )
+            ]
+            if near:
+                out[hit] = min(near, key=lambda r: self._apart(r, hit.row))
+        return out
+
+    def _apart(self, row: int, other: int) -> float:
+        """How far apart the middles of two rows lie."""
+        return abs(self.middles[row] - self.middles[other])
+
+    def _after(self, hit: Hit) -> list[Glyph]:
+        """The glyphs after ``hit`` on its row, up to the next label; none when the
+        first lies far right of the label (another column's text)."""
+        nxt = min((h.start for h in self.hits if h.row == hit.row and h.start > hit.start),
+                  default=len(self.rows[hit.row]))  # fmt: skip
+        after = self.rows[hit.row][hit.end : nxt]
+        return after if after and after[0].left - hit.right < FIRST_GAP * hit.height else []
+
     def keys(self) -> set[str]:
         """The fields whose labels are printed on the page (misread ones not counted)."""
         return {h.key for h in self.hits if h.exact and not h.key.startswith("_")}
 
     def first(self, key: str) -> Hit | None:
-        return next((h for h in self.hits if h.key == key), None)
+        """The first hit of ``key`` that stands as a label, else the first in a
+        sentence ("正本应当置于住所的醒目位置" in a licence's printed notices)."""
+        found = [h for h in self.hits if h.key == key]
+        return next((h for h in found if not self._in_prose(h)), found[0] if found else None)
+
+    def _in_prose(self, hit: Hit) -> bool:
+        """``hit`` runs on from a Han character printed right before it, or opens a
+        bracket ("13号（住所申报）"): words of a value or a notice, not a label."""
+        if hit.start == 0:
+            return False
+        before = self.rows[hit.row][hit.start - 1]
+        if before.char in "(（":
+            return True
+        return "\u4e00" <= before.char <= "\u9fff" and hit.left - before.right < 0.3 * hit.height
 
     def column_starts(self, keys: Iterable[str]) -> list[float]:
         """Left edges of the labels of ``keys`` that have another label to their left on
@@ -136,12 +195,12 @@ class Page:
         )
 
     def value(self, hit: Hit, columns: Sequence[float] = (), wrap: int = 0) -> str:
-        """The text after ``hit`` on its row up to the next label or column edge, then
-        up to ``wrap`` continuation rows of the same column."""
-        edge = min((c for c in columns if c > hit.right), default=math.inf)
-        nxt = min((h.start for h in self.hits if h.row == hit.row and h.start > hit.start),
-                  default=len(self.rows[hit.row]))  # fmt: skip
-        own = _run(self.rows[hit.row][hit.end : nxt], edge, hit.height)
+        """The text after ``hit`` on its row up to the next label or, with none on the
+        row, the column edge; then up to ``wrap`` continuation rows of the same column."""
+        beside = [h.left for h in self.hits if h.row == hit.row and h.start > hit.start]
+        edge = min(beside or [c for c in columns if c > hit.right], default=math.inf)
+        row = self.adopted.get(hit)
+        own = _run(self._after(hit) if row is None else self.rows[row], edge, hit.height)
         parts = ["".join(g.char for g in own)]
         if wrap and own:
             parts += self._wrapped(hit, own[0].left, edge, wrap)
@@ -161,15 +220,15 @@ class Page:
         """Continuation rows: text starting near ``start``, left of ``edge``, until a
         label in this column, text further left (an unread label) or a wide gap."""
         out: list[str] = []
-        last = hit.row
-        for r in range(hit.row + 1, len(self.rows)):
-            if len(out) >= wrap or r - last > 2:
+        last = max(hit.row, self.adopted.get(hit, hit.row))
+        for r in range(last + 1, len(self.rows)):
+            if len(out) >= wrap or r - last > 2 or r in self.adopted.values():
                 break
             row = [g for g in self.rows[r] if hit.left - hit.height < g.left and g.left < edge]
             if not row:
                 continue
             if any(h.row == r and h.left < edge and h.right > hit.left - hit.height
-                   for h in self.hits):  # fmt: skip
+                   and not self._in_prose(h) for h in self.hits):  # fmt: skip
                 break
             if row[0].left < start - 1.5 * hit.height:
                 break
