@@ -403,6 +403,19 @@ def test_plate_province_split_by_the_recogniser_is_rejoined() -> None:
     assert platenum.extract(lines, (700, 300)) == {"number": "鲁B0638X"}
 
 
+def test_a_plate_character_read_in_two_overlapping_boxes_is_kept_once() -> None:
+    """The real set's plate-026: a green plate read as "沪A·F" and "F02976", the boxes
+    overlapping over the F; boxes side by side that do not overlap keep a repeated
+    character (京A·8 and 8888: 京A88888)."""
+    left = ((0.0, 0.0), (988.0, 0.0), (988.0, 555.0), (0.0, 555.0))
+    right = ((566.0, 0.0), (2562.0, 0.0), (2562.0, 555.0), (566.0, 555.0))
+    lines = [Line("沪A·F", left), Line("F02976", right)]
+    assert platenum.extract(lines, (2563, 556)) == {"number": "沪AF02976"}
+    apart = ((1000.0, 0.0), (2562.0, 0.0), (2562.0, 555.0), (1000.0, 555.0))
+    lines = [Line("京A·8", left), Line("8888", apart)]
+    assert platenum.extract(lines, (2563, 556)) == {"number": "京A88888"}
+
+
 def test_menu_leaders_order_boxes_and_phone_lines() -> None:
     """Real menus (the real set's tuning images): dotted leaders read as "·", "……" or
     "mmm" around a price, an order box "□" after it, a dish and the next column's glued

@@ -55,15 +55,26 @@ def extract(
 def _plate(lines: Sequence[Line]) -> str:
     found: list[tuple[int, float, str]] = []
     texts = [(plate_text(line.text), line.height) for line in lines]
-    texts += [
-        (plate_text(text), max(line.height for line in row)) for text, row in row_texts(lines)
-    ]
+    texts += [(_joined(row), max(line.height for line in row)) for _, row in row_texts(lines)]
     texts += _two_line_plates(lines)
     for text, height in texts:
         found += _plates_in(text, height)
     if not found:
         raise NothingFound("no plate number")
     return max(found)[2]
+
+
+def _joined(row: Sequence[Line]) -> str:
+    """A row's boxes as one plate text; where two boxes overlap and the second begins
+    with the character the first ends with ("沪A·F" and "F02976"), that character was
+    read twice and is kept once."""
+    text, last = "", None
+    for line in row:
+        part = plate_text(line.text)
+        if last is not None and line.left < last.right and part[:1] == text[-1:]:
+            part = part[1:]
+        text, last = text + part, line
+    return text
 
 
 def _plates_in(text: str, height: float) -> list[tuple[int, float, str]]:
@@ -124,12 +135,22 @@ def read_again(lines: Sequence[Line], look: Look) -> list[Line]:
     return out
 
 
+#: how far left of the line the province character is looked for, in line heights: the
+#: recogniser reads a blurred character in one crop and not in another
+_PROVINCE_REACH = (1.3, 1.6, 2.0)
+
+
 def _with_province(line: Line, look: Look) -> Line:
-    h = line.height
-    wider = look.read(line.top - 0.1 * h, line.bottom + 0.1 * h, line.left - 1.3 * h, line.right)
-    if wider and wider.text.endswith(line.text[-4:]) and len(wider.text) > len(line.text):
-        return attrs.evolve(line, text=wider.text)
-    return line
+    """``line`` read again reaching further left, until a reading starts with a province."""
+    h, longer = line.height, None
+    top, bottom = line.top - 0.1 * h, line.bottom + 0.1 * h
+    for reach in _PROVINCE_REACH:
+        wider = look.read(top, bottom, line.left - reach * h, line.right)
+        if wider and wider.text.endswith(line.text[-4:]) and len(wider.text) > len(line.text):
+            if plate_text(wider.text)[:1] in set(PROVINCES):
+                return attrs.evolve(line, text=wider.text)
+            longer = longer or wider.text
+    return attrs.evolve(line, text=longer) if longer else line
 
 
 def _upper_row(lower: Line, look: Look) -> list[Line]:
