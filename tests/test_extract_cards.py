@@ -465,3 +465,20 @@ def test_comm_gives_a_bracket_pair_read_in_two_widths_one_width() -> None:
     ]
     got = [i["text"] for i in comm.extract(lines, (1400, 300))["items"]]
     assert got == ["使用前请仔细阅读注意事项。（2017年4月）", "(1) 项目（甲方）"]
+
+
+def test_comm_gives_a_bracket_whose_partner_is_on_another_line_full_width() -> None:
+    """The real set's comm-011: "（碳酸氢钠，…大豆" wraps to "磷脂），碳酸钙"."""
+    lines = [
+        make("榛仁，蜂蜜，食品添加剂", 100, 100),
+        make("(碳酸氢钠，碳酸氢铵，大豆", 100, 160),
+        make("磷脂)，碳酸钙", 100, 220),
+        make("见说明(A", 100, 280),
+    ]
+    got = [i["text"] for i in comm.extract(lines, (1400, 400))["items"]]
+    assert got == [
+        "榛仁，蜂蜜，食品添加剂",
+        "（碳酸氢钠，碳酸氢铵，大豆",
+        "磷脂），碳酸钙",
+        "见说明(A",
+    ]

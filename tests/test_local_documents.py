@@ -138,6 +138,34 @@ def test_a_card_photographed_upside_down_or_sideways_is_read(kind: str, turn: in
     assert_matches(kind, truth, reply)
 
 
+@pytest.mark.parametrize("turn", [180, 90])
+def test_a_printed_page_photographed_upside_down_or_sideways_is_read(turn: int) -> None:
+    """Printed text turned: the lines read as the upright page's, each placed where it is
+    in the image as sent, with its corners in reading order."""
+    from wxocr_async.local import recognizer
+
+    image, _ = generate("comm", CASES["comm"][1], "clean")
+    upright = _jpeg(image)
+    turned = image.rotate(turn, expand=True)
+    want = recognizer.recognise("comm", upright)["items"]
+    got = recognizer.recognise("comm", _jpeg(turned))
+    assert [i["text"] for i in got["items"]] == [i["text"] for i in want]
+    assert got["img_size"] == {"w": turned.width, "h": turned.height}
+    width, height = image.size
+    for before, after in zip(want, got["items"], strict=True):
+        x, y = before["pos"]["left_top"]["x"], before["pos"]["left_top"]["y"]
+        # where the upright page's point lies once the page is turned (counter-clockwise)
+        expected = {180: (width - x, height - y), 90: (y, width - x), 270: (height - y, x)}[turn]
+        corner = after["pos"]["left_top"]
+        assert abs(corner["x"] - expected[0]) < 12 and abs(corner["y"] - expected[1]) < 12
+
+
+def _jpeg(image: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
 def test_a_page_with_no_card_is_still_101001_after_the_turns() -> None:
     from wxocr_async.local import recognizer
 

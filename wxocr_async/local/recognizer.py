@@ -22,6 +22,7 @@ from ..inspection import FieldSource, SeenLine
 from . import model
 from .extract import extract
 from .lines import Line, NothingFound
+from .orientation import back, upright_reading
 from .provenance import trace_fields
 from .reread import Look
 from .text import MAINLAND_DOCUMENTS, fold_forms
@@ -130,6 +131,8 @@ def _recognise(endpoint: str, data: bytes) -> tuple[dict[str, Any], Seen | None]
         if image is None:
             return dict(NOT_AN_IMAGE), None
         lines, size = _lines(image)
+        if endpoint in TURNED_PAGES:  # placed in the image as sent, whatever the turn
+            _, lines = upright_reading(image, lines, _read_turned)
     except Exception as exc:  # OpenCV's own bounds; a 5 x 15000 strip; odd channels
         raise _Unprocessable(exc) from exc
     look = Look(image)
@@ -157,20 +160,9 @@ def _recognise(endpoint: str, data: bytes) -> tuple[dict[str, Any], Seen | None]
 def _seen(lines: list[Line], looked: list[Line], turn: int, size: tuple[int, int]) -> Seen:
     """What a reading of the image turned ``turn`` quarters clockwise saw, in the pixels
     of the image as sent (``size``: its width and height)."""
-    width, height = size
-
-    def back(point: tuple[float, float]) -> tuple[float, float]:
-        x, y = point
-        if turn == 1:
-            return (y, height - x)
-        if turn == 2:
-            return (width - x, height - y)
-        if turn == 3:
-            return (width - y, x)
-        return (x, y)
 
     def seen_line(line: Line, reread: bool) -> SeenLine:
-        lt, rt, rb, lb = (back(p) for p in line.box)
+        lt, rt, rb, lb = (back(p, turn, size) for p in line.box)
         return SeenLine(line.text, (lt, rt, rb, lb), line.score, reread)
 
     return Seen(
@@ -183,6 +175,15 @@ def _seen(lines: list[Line], looked: list[Line], turn: int, size: tuple[int, int
 #: endpoints whose document, photographed upside down or sideways, is looked for again
 #: in the image turned (the angle classifier is off: it turns single lines, not pages)
 TURNED_DOCUMENTS = frozenset({"idcard", "bankcard", "driving", "drivinglicense", "bizlicense"})
+
+
+#: endpoints that answer with any text at all, never "not found": a page that reads as
+#: turned is read again turned (:mod:`.orientation`), and the best reading kept
+TURNED_PAGES = frozenset({"comm"})
+
+
+def _read_turned(image: Any, quarters: int) -> list[Line]:
+    return model.read_page(_turned(image, quarters))
 
 
 def _turns(endpoint: str, size: tuple[int, int]) -> tuple[int, ...]:

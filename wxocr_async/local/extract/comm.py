@@ -35,7 +35,8 @@ _BRACKETS = {"(": ("(", ")"), ")": ("(", ")"), "（": ("（", "）"), "）": ("�
 def paired_brackets(text: str) -> str:
     """Brackets as Chinese print sets them (GB/T 15834): full width around Chinese text;
     the recogniser reads them half width, or one of a pair in each width ("(2017年4月）").
-    A half-width pair around Latin text or digits alone ("(1)") is left alone."""
+    A bracket whose partner is on another line is full width beside Chinese text. A
+    half-width pair around Latin text or digits alone ("(1)") is left alone."""
     chars, opened = list(text), []
     for index, char in enumerate(chars):
         if char in "(（":
@@ -45,6 +46,11 @@ def paired_brackets(text: str) -> str:
             inside = chars[start + 1 : index]
             if _BRACKETS[chars[start]] != _BRACKETS[char] or any(map(_is_han, inside)):
                 chars[start], chars[index] = "（", "）"
+        elif char == ")" and index and _is_han(chars[index - 1]):
+            chars[index] = "）"  # its opening bracket is on the line before
+    for start in opened:  # closed on the line after
+        if chars[start] == "(" and _is_han("".join(chars[start + 1 : start + 2]) or " "):
+            chars[start] = "（"
     return "".join(chars)
 
 
