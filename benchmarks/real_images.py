@@ -5,8 +5,8 @@ one by repository, commit, path and SHA-256, with its licence and its truth (WeC
 reply fields, snake_case), and ``split`` says whether the extractors were tuned on it
 ("tune") or not ("holdout"). This script gathers the images into a cache folder, from
 local git mirrors (``--mirror``: folders named ``owner+name``, each holding the git
-directory ``repo``) or from raw.githubusercontent.com, and checks every byte against the
-SHA-256 recorded.
+directory ``repo``, bare or a checkout) or from raw.githubusercontent.com, and checks
+every byte against the SHA-256 recorded.
 
     python benchmarks/real_images.py [--mirror /work/.mirror] [--cache benchmarks/.real-images]
 
@@ -43,7 +43,8 @@ def cached_path(label: dict[str, Any], cache: Path = CACHE) -> Path:
 
 
 def _from_mirror(mirror: Path, label: dict[str, Any]) -> bytes | None:
-    git_dir = mirror / label["repo"].replace("/", "+") / "repo"
+    folder = mirror / label["repo"].replace("/", "+") / "repo"
+    git_dir = folder / ".git" if (folder / ".git").is_dir() else folder  # bare or not
     if not git_dir.is_dir():
         return None
     shown = subprocess.run(

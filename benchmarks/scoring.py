@@ -80,13 +80,33 @@ def _distance(pos: dict[str, Any], corners: dict[str, Any]) -> float:
     )
 
 
+#: how many of the reply's items, one after another, may make one printed line
+MAX_PIECES = 4
+
+
 def _score_lines(truth: dict[str, Any], reply: dict[str, Any]) -> tuple[int, int]:
     """A real page's truth is its lines' text alone (read by eye: no corners): one point
-    per line whose text, whitespace aside, is one of the reply's lines."""
-    got = [_bare(item.get("text", "")) for item in reply.get("items") or ()]
-    exact = 0
-    for line in truth["lines"]:
-        if _bare(line) in got:
-            got.remove(_bare(line))
+    per line whose text, whitespace aside, is one of the reply's lines, or is made by up to
+    :data:`MAX_PIECES` of them in a row (a line printed with wide gaps, "南丰站  D6502
+    南昌站", is several items to a detector, WeChat's included)."""
+    got: list[str | None] = [_bare(item.get("text", "")) for item in reply.get("items") or ()]
+    wanted = [_bare(line) for line in truth["lines"]]
+    exact, rest = 0, []
+    for line in wanted:
+        if line in got:
+            got[got.index(line)] = None
             exact += 1
+        else:
+            rest.append(line)
+    for line in rest:
+        for start in range(len(got)):
+            for end in range(start + 2, min(start + MAX_PIECES, len(got)) + 1):
+                pieces = got[start:end]
+                if None not in pieces and "".join(pieces) == line:  # type: ignore[arg-type]
+                    got[start:end] = [None] * (end - start)
+                    exact += 1
+                    break
+            else:
+                continue
+            break
     return exact, len(truth["lines"])
