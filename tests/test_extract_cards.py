@@ -434,6 +434,27 @@ def test_menu_leaders_order_boxes_and_phone_lines() -> None:
     ]  # fmt: skip
 
 
+def test_a_picture_menus_prices_printed_under_their_names() -> None:
+    """The real set's menu-007: a grid of dish photos, each name with its price on the
+    row under it (the unit after "元/" too small to read); a heading over a price that
+    its own row's dish already took takes nothing."""
+    lines = [
+        make("湘菜小炒", 300, 20, 40),
+        make("腊肉手切笋", 60, 410, 16), make("糖醋里脊", 200, 410, 16),
+        make("干锅拆骨肉", 340, 410, 16),
+        make("36元/e", 60, 430, 16, w=50), make("29.8元/份", 200, 430, 16, w=70),
+        make("39元/", 340, 430, 16, w=50),
+        make("酸辣鸡胗35.8元/0", 60, 600, 16, w=140),
+        make("香煎鲈鱼", 60, 700, 16), make("59.8元/", 130, 700, 16, w=60),
+        make("小炒", 60, 680, 16),
+    ]  # fmt: skip
+    got = menu.extract(lines, (520, 800))["content"]["menu_items"]
+    assert sorted((i["name"], i["price"]) for i in got) == sorted([
+        ("腊肉手切笋", 36.0), ("糖醋里脊", 29.8), ("干锅拆骨肉", 39.0), ("酸辣鸡胗", 35.8),
+        ("香煎鲈鱼", 59.8),
+    ])  # fmt: skip
+
+
 def test_a_second_reading_of_a_card_number_counts_only_as_a_correction() -> None:
     """Hot-stamped test cards print numbers failing Luhn (the real set's XiaoGuang22
     cards): a Luhn-valid number made of the band's other digits must not replace them."""

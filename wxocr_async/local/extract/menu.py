@@ -13,8 +13,9 @@ from wxocr_async.local.lines import Line, NothingFound
 from wxocr_async.local.reread import Look
 from wxocr_async.local.text import compact, spaced
 
-#: "48", "48.0", "¥48", "48元", "48/份", "48元/份"
-_PRICE = r"[¥￥$]?(\d{1,4}(?:\.\d{1,2})?)(?:元)?(?:/[\u4e00-\u9fff]{1,2})?"
+#: "48", "48.0", "¥48", "48元", "48/份", "48元/份"; after "元/" any two marks (a unit too
+#: small to read: "35.8元/0")
+_PRICE = r"[¥￥$]?(\d{1,4}(?:\.\d{1,2})?)(?:元/\S{0,2}|元|/[\u4e00-\u9fff]{1,2})?"
 _ONLY_PRICE = re.compile(_PRICE)
 #: a dish and its price in one box, kept apart by a space, leader dots or a dash or a
 #: middle dot (one "." is a decimal point), a bar ("NAME | 8") or a currency sign
@@ -24,7 +25,9 @@ _NAME_THEN_PRICE = re.compile(
 )
 #: a short Chinese dish name with its price glued on ("宫保鸡丁28"): at most three digits,
 #: so that an address's house number is no price
-_GLUED = re.compile(r"([\u4e00-\u9fff]{2,12})(\d{1,3}(?:\.\d{1,2})?)元?(?:/[\u4e00-\u9fff])?")
+_GLUED = re.compile(
+    r"([\u4e00-\u9fff]{2,12})(\d{1,3}(?:\.\d{1,2})?)(?:元/\S{0,2}|元|/[\u4e00-\u9fff])?"
+)
 _NAME_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 
 
@@ -43,7 +46,13 @@ def extract(
     """Every priced dish, columns left to right, top to bottom within a column; rows
     without a price (titles, headings) are skipped. NothingFound when no dish."""
     lines = [part for line in lines for part in unglue(line)]
-    items = [item for row in rows(lines) for item in pair_row(row)]
+    items, names, prices = [], [], []
+    for row in rows(lines):
+        paired, unpaired, free = pair_row(row)
+        items += paired
+        names += unpaired
+        prices += free
+    items += stacked_pairs(names, prices)
     in_columns = column_pairs(lines)
     if len(in_columns) > len(items):
         items = in_columns
@@ -134,10 +143,12 @@ def top(item: Item) -> float:
     return item.top
 
 
-def pair_row(row: Sequence[Upright]) -> list[Item]:
-    """A row left to right: names gather until a price closes them into a dish."""
+def pair_row(row: Sequence[Upright]) -> tuple[list[Item], list[Upright], list[Upright]]:
+    """A row left to right: names gather until a price closes them into a dish. The
+    dishes, then the names no price closed and the prices that closed no name."""
     out: list[Item] = []
     names: list[Upright] = []
+    free: list[Upright] = []
     for part in row:
         if _LEADERS_ONLY.fullmatch(compact(part.line.text)):
             continue
@@ -151,10 +162,35 @@ def pair_row(row: Sequence[Upright]) -> list[Item]:
             found = dish([part], part, both.group(2), spaced(both.group(1)))
         else:
             found = None
-            if _NAME_CHAR.search(text):
+            if price:
+                free.append(part)
+            elif _NAME_CHAR.search(text):
                 names.append(part)
         if found is not None:
             out.append(found)
+    return out, names, free
+
+
+def stacked_pairs(names: Sequence[Upright], prices: Sequence[Upright]) -> list[Item]:
+    """A picture menu's dishes: each name left unpaired on its row, with the free price
+    printed right under it (starting under the name, the next row down), nearest first."""
+    out: list[Item] = []
+    left = list(prices)
+    for name in sorted(names, key=lambda u: (u.middle, u.left)):
+        height = name.bottom - name.top
+        under = [
+            p
+            for p in left
+            if name.middle < p.top < name.bottom + height
+            and name.left - height < p.left < name.right - height
+        ]
+        if not under:
+            continue
+        price = min(under, key=lambda p: (p.top - name.bottom, abs(p.left - name.left)))
+        value = _ONLY_PRICE.fullmatch(compact(_trim(price.line.text)))
+        if value and (found := dish([name], price, value.group(1))) is not None:
+            out.append(found)
+            left.remove(price)
     return out
 
 
