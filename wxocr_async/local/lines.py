@@ -67,6 +67,12 @@ class Line:
         return math.hypot(x3 - x0, y3 - y0) or (self.bottom - self.top)
 
     @property
+    def standing(self) -> bool:
+        """The box stands on end: 1.5 times as tall as it is wide across the page (a
+        column of characters set vertically, or a sideways line)."""
+        return self.height > 1.5 * (self.right - self.left)
+
+    @property
     def center(self) -> Point:
         return (sum(p[0] for p in self.box) / 4, sum(p[1] for p in self.box) / 4)
 

@@ -56,7 +56,7 @@ def _words(lines: Sequence[Line]) -> list[Line]:
 
 def _standing(line: Line) -> bool:
     """A box of three or more characters taller than it is wide."""
-    return len(line.text.strip()) >= 3 and line.height > 1.5 * (line.right - line.left)
+    return len(line.text.strip()) >= 3 and line.standing
 
 
 def looks_turned(lines: Sequence[Line]) -> bool:

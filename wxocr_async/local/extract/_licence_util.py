@@ -76,7 +76,7 @@ def _seal_text(line: Line) -> bool:
     vertically ("察支队" down the seal's edge). It belongs to no row, and pulls the row
     it overlaps apart from its value."""
     text = line.text.strip()
-    return len(text) >= 2 and line.height > 1.5 * (line.right - line.left)
+    return len(text) >= 2 and line.standing
 
 
 class Page:

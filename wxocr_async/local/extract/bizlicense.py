@@ -134,11 +134,7 @@ def _unstack(lines: Sequence[Line]) -> list[Line]:
 def _is_label_stack(line: Line) -> bool:
     text = line.text.strip()
     halves = set(_LABEL_HALVES) | set(_LABEL_HALVES.values())
-    return (
-        len(text) >= 2
-        and all(char in halves for char in text)
-        and line.height > 1.5 * (line.right - line.left)
-    )
+    return len(text) >= 2 and all(char in halves for char in text) and line.standing
 
 
 def _rejoin(lines: Sequence[Line]) -> list[Line]:
