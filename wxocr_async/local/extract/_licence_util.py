@@ -156,12 +156,15 @@ class Page:
         """How far apart the middles of two rows lie."""
         return abs(self.middles[row] - self.middles[other])
 
+    def _next(self, hit: Hit) -> Hit | None:
+        """The next label on ``hit``'s row (hits are sorted by row and start)."""
+        return next((h for h in self.hits if h.row == hit.row and h.start > hit.start), None)
+
     def _after(self, hit: Hit) -> list[Glyph]:
         """The glyphs after ``hit`` on its row, up to the next label; none when the
         first lies far right of the label (another column's text)."""
-        nxt = min((h.start for h in self.hits if h.row == hit.row and h.start > hit.start),
-                  default=len(self.rows[hit.row]))  # fmt: skip
-        after = self.rows[hit.row][hit.end : nxt]
+        nxt = self._next(hit)
+        after = self.rows[hit.row][hit.end : nxt.start if nxt else None]
         return after if after and after[0].left - hit.right < FIRST_GAP * hit.height else []
 
     def keys(self) -> set[str]:
@@ -197,8 +200,8 @@ class Page:
     def value(self, hit: Hit, columns: Sequence[float] = (), wrap: int = 0) -> str:
         """The text after ``hit`` on its row up to the next label or, with none on the
         row, the column edge; then up to ``wrap`` continuation rows of the same column."""
-        beside = [h.left for h in self.hits if h.row == hit.row and h.start > hit.start]
-        edge = min(beside or [c for c in columns if c > hit.right], default=math.inf)
+        nxt = self._next(hit)
+        edge = nxt.left if nxt else min((c for c in columns if c > hit.right), default=math.inf)
         row = self.adopted.get(hit)
         own = _run(self._after(hit) if row is None else self.rows[row], edge, hit.height)
         parts = ["".join(g.char for g in own)]
