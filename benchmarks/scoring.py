@@ -99,14 +99,18 @@ def _score_lines(truth: dict[str, Any], reply: dict[str, Any]) -> tuple[int, int
         else:
             rest.append(line)
     for line in rest:
-        for start in range(len(got)):
-            for end in range(start + 2, min(start + MAX_PIECES, len(got)) + 1):
-                pieces = got[start:end]
-                if None not in pieces and "".join(pieces) == line:  # type: ignore[arg-type]
-                    got[start:end] = [None] * (end - start)
-                    exact += 1
-                    break
-            else:
-                continue
-            break
+        if (pieces := _pieces(got, line)) is not None:
+            got[pieces] = [None] * (pieces.stop - pieces.start)
+            exact += 1
     return exact, len(truth["lines"])
+
+
+def _pieces(got: list[str | None], line: str) -> slice | None:
+    """The first run of two to :data:`MAX_PIECES` items of ``got``, none taken yet, that
+    make ``line``."""
+    for start in range(len(got)):
+        for end in range(start + 2, min(start + MAX_PIECES, len(got)) + 1):
+            run = got[start:end]
+            if None not in run and "".join(run) == line:  # type: ignore[arg-type]
+                return slice(start, end)
+    return None

@@ -78,16 +78,16 @@ def quality(lines: Sequence[Line]) -> tuple[bool, float]:
 
 def upright_reading(
     image: Any, lines: list[Line], read: Callable[[Any, int], list[Line]]
-) -> tuple[int, list[Line]]:
-    """The quarter turn that reads ``image`` best and its lines, placed in the image as
+) -> list[Line]:
+    """The lines of the quarter turn that reads ``image`` best, placed in the image as
     sent: ``lines`` as they are unless they read as turned and a turn reads better.
     ``read(image, turn)`` reads the image turned ``turn`` quarters clockwise."""
     if not looks_turned(lines):
-        return 0, lines
+        return lines
     height, width = image.shape[:2]
     best, best_lines, best_quality = 0, lines, quality(lines)
     for turn in PAGE_TURNS:
         found = read(image, turn)
         if (found_quality := quality(found)) > best_quality:
             best, best_lines, best_quality = turn, found, found_quality
-    return best, turned_back(best_lines, best, (width, height))
+    return turned_back(best_lines, best, (width, height))

@@ -132,7 +132,7 @@ def _recognise(endpoint: str, data: bytes) -> tuple[dict[str, Any], Seen | None]
             return dict(NOT_AN_IMAGE), None
         lines, size = _lines(image)
         if endpoint in TURNED_PAGES:  # placed in the image as sent, whatever the turn
-            _, lines = upright_reading(image, lines, _read_turned)
+            lines = upright_reading(image, lines, _read_turned)
     except Exception as exc:  # OpenCV's own bounds; a 5 x 15000 strip; odd channels
         raise _Unprocessable(exc) from exc
     look = Look(image)
